@@ -1,0 +1,128 @@
+# canopy: build, run and test. Everything starts here; see README.md.
+#
+#   make            build kernel/kernel and fs.img
+#   make qemu       boot to a shell (CPUS=3 MEM=128M QEMUEXTRA=...)
+#   make test       build, boot headless, run the test suites
+#   make clean
+
+K := kernel
+U := user
+
+CPUS ?= 3
+MEM ?= 128M
+QEMUEXTRA ?=
+FSIMG ?= fs.img
+
+# Find a RISC-V toolchain: bare-metal ELF first, then the Linux one.
+ifndef TOOLPREFIX
+TOOLPREFIX := $(shell for p in riscv64-unknown-elf- riscv64-linux-gnu- riscv64-elf-; do \
+	if command -v $${p}gcc >/dev/null 2>&1; then echo $$p; exit 0; fi; done)
+endif
+
+CC      = $(TOOLPREFIX)gcc
+AS      = $(TOOLPREFIX)gas
+LD      = $(TOOLPREFIX)ld
+OBJCOPY = $(TOOLPREFIX)objcopy
+OBJDUMP = $(TOOLPREFIX)objdump
+NM      = $(TOOLPREFIX)nm
+QEMU   ?= qemu-system-riscv64
+HOSTCC ?= cc
+
+# No floating point anywhere: sstatus.FS stays off, so the kernel need not
+# save FP registers, and a user program that uses them is killed.
+ARCHFLAGS = -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany
+CFLAGS  = -Wall -Werror -O2 -ggdb -gdwarf-4 $(ARCHFLAGS)
+CFLAGS += -ffreestanding -fno-common -nostdlib -fno-builtin -fno-pie -no-pie
+CFLAGS += -fno-stack-protector -fno-omit-frame-pointer -mno-relax -I.
+CFLAGS += $(KCFLAGS)
+ASFLAGS = $(ARCHFLAGS) -ggdb -I. -D__ASSEMBLER__
+LDFLAGS = -z max-page-size=4096 --no-warn-rwx-segments
+
+KOBJS = $(addprefix $(K)/, \
+	entry.o main.o sbi.o fdt.o printf.o panic.o string.o spinlock.o \
+	sleeplock.o kalloc.o vm.o kvm.o mm.o vmalloc.o uaccess.o copy_user.o \
+	proc.o sched.o swtch.o kthread.o exec.o trapentry.o trap.o syscall.o \
+	sysproc.o sysfile.o uart.o console.o plic.o virtio_blk.o bio.o log.o \
+	fs.o file.o pipe.o ptdump.o)
+
+all: $(K)/kernel fs.img
+
+$(K)/%.o: $(K)/%.c $(wildcard $(K)/*.h)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(K)/%.o: $(K)/%.S $(wildcard $(K)/*.h)
+	$(CC) $(ASFLAGS) -c -o $@ $<
+
+# The kernel carries its own symbol table for backtraces. Link once with an
+# empty table, list the text symbols, link again with them. The table sits
+# after .rodata, so text addresses do not move between the two links.
+$(K)/kernel: $(KOBJS) $(K)/kernel.ld scripts/ksyms.sh
+	printf '.section .ksyms,"a"\n.globl ksyms_count\nksyms_count: .quad 0\n' > $(K)/ksyms0.S
+	$(CC) $(ASFLAGS) -c -o $(K)/ksyms0.o $(K)/ksyms0.S
+	$(LD) $(LDFLAGS) -T $(K)/kernel.ld -o $(K)/kernel.pass1 $(KOBJS) $(K)/ksyms0.o
+	sh scripts/ksyms.sh $(NM) $(K)/kernel.pass1 > $(K)/ksyms.S
+	$(CC) $(ASFLAGS) -c -o $(K)/ksyms.o $(K)/ksyms.S
+	$(LD) $(LDFLAGS) -T $(K)/kernel.ld -o $@ $(KOBJS) $(K)/ksyms.o
+	$(OBJDUMP) -S $@ > $(K)/kernel.asm
+	$(NM) -n $@ > $(K)/kernel.sym
+
+# ---- user space -----------------------------------------------------------
+# Every user/NAME.c is a program NAME on the disk; user/lib/ is the C library.
+UCFLAGS = $(filter-out -mcmodel=medany,$(CFLAGS)) -mcmodel=medany
+ULIB = $(U)/lib/usys.o $(U)/lib/ulib.o $(U)/lib/printf.o $(U)/lib/umalloc.o
+UPROGS = $(patsubst $(U)/%.c,$(U)/_%,$(wildcard $(U)/*.c))
+
+$(U)/lib/usys.S: $(U)/lib/usys.sh $(K)/syscall.h
+	sh $(U)/lib/usys.sh $(K)/syscall.h > $@
+
+$(U)/lib/%.o: $(U)/lib/%.c $(wildcard $(U)/*.h $(K)/*.h)
+	$(CC) $(UCFLAGS) -c -o $@ $<
+
+$(U)/lib/%.o: $(U)/lib/%.S
+	$(CC) $(ASFLAGS) -c -o $@ $<
+
+$(U)/%.o: $(U)/%.c $(wildcard $(U)/*.h $(K)/*.h)
+	$(CC) $(UCFLAGS) -c -o $@ $<
+
+$(U)/_%: $(U)/%.o $(ULIB) $(U)/user.ld
+	$(LD) $(LDFLAGS) -T $(U)/user.ld -o $@ $< $(ULIB)
+	$(OBJDUMP) -S $@ > $(U)/$*.asm
+
+.PRECIOUS: $(U)/%.o
+
+mkfs/mkfs: mkfs/mkfs.c $(K)/fs.h $(K)/param.h $(K)/stat.h
+	$(HOSTCC) -Wall -Werror -O2 -I. -o $@ mkfs/mkfs.c
+
+fs.img: mkfs/mkfs README.md $(UPROGS)
+	mkfs/mkfs fs.img README.md $(UPROGS)
+
+# ---- running --------------------------------------------------------------
+QEMUOPTS  = -machine virt -bios default -kernel $(K)/kernel -m $(MEM) -smp $(CPUS)
+QEMUOPTS += -nographic -global virtio-mmio.force-legacy=false
+QEMUOPTS += -drive file=$(FSIMG),if=none,format=raw,id=x0
+QEMUOPTS += -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0
+QEMUOPTS += $(QEMUEXTRA)
+
+deps:
+	@sh scripts/install-deps.sh
+
+qemu: deps
+	@$(MAKE) --no-print-directory all
+	@echo "*** canopy: $(CPUS) harts, $(MEM) RAM. Quit with Ctrl-a x, or run poweroff."
+	$(QEMU) $(QEMUOPTS)
+
+# Print the QEMU command line (used by the test scripts).
+print-qemu:
+	@echo $(QEMU) $(QEMUOPTS)
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@python3 tests/run.py --cpus $(CPUS) --mem $(MEM)
+
+clean:
+	rm -f $(K)/*.o $(K)/kernel $(K)/kernel.pass1 $(K)/kernel.asm $(K)/kernel.sym \
+	  $(K)/ksyms.S $(K)/ksyms0.S $(U)/*.o $(U)/_* $(U)/*.asm $(U)/lib/*.o \
+	  $(U)/lib/usys.S mkfs/mkfs fs.img
+	rm -rf tests/__pycache__
+
+.PHONY: all qemu test clean deps print-qemu

@@ -1,0 +1,28 @@
+// asm-offsets.h: structure offsets used by the assembly files. trap.c
+// checks each of them against the C structures at compile time.
+#ifndef CANOPY_ASM_OFFSETS_H
+#define CANOPY_ASM_OFFSETS_H
+
+// struct proc
+#define TASK_KSTACK_TOP   0
+#define TASK_SCRATCH      8
+#define TASK_KSTACK_BASE 16
+
+// struct pt_regs: register xN is saved at N*8; slot 0 holds sepc.
+#define PT_EPC      0
+#define PT_STATUS   (32 * 8)
+#define PT_CAUSE    (33 * 8)
+#define PT_TVAL     (34 * 8)
+#define PT_SIZE     (36 * 8)   // 35 slots, rounded up to keep sp 16-aligned
+
+// struct context
+#define CTX_RA  0
+#define CTX_SP  8
+#define CTX_TP 16
+#define CTX_S0 24
+
+#define KSTACK_PAGES 4         // kernel stack size, in pages
+#define KSTACK_SIZE  (KSTACK_PAGES * 4096)
+#define BOOT_STACK_SIZE 8192   // per-hart stack used until the idle task runs
+
+#endif

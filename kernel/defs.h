@@ -1,0 +1,251 @@
+// defs.h: every function shared between kernel files, by subsystem.
+#ifndef CANOPY_DEFS_H
+#define CANOPY_DEFS_H
+
+struct buf;
+struct context;
+struct cpu;
+struct file;
+struct inode;
+struct mm;
+struct pipe;
+struct proc;
+struct pt_regs;
+struct sleeplock;
+struct spinlock;
+struct stat;
+struct superblock;
+
+// main.c
+extern volatile int kernel_booted;     // set once every hart is up
+
+// sbi.c: calls into OpenSBI (M mode)
+void            sbi_console_putchar(int c);
+void            sbi_set_timer(uint64 stime);
+int             sbi_hart_start(uint64 hartid, uint64 start_pa, uint64 opaque);
+void            sbi_remote_sfence_vma(uint64 hart_mask, uint64 start, uint64 size);
+void            sbi_send_ipi(uint64 hart_mask);
+void            sbi_shutdown(void) __attribute__((noreturn));
+void            sbi_reboot(void) __attribute__((noreturn));
+
+// fdt.c: the device tree OpenSBI hands over
+void            fdt_parse(uint64 dtb_pa);
+extern uint64   ram_start, ram_end;      // physical RAM range
+extern uint64   dtb_start, dtb_end;      // physical range of the blob
+extern int      fdt_nharts;
+extern int      fdt_hartids[NCPU];
+
+// printf.c / panic.c
+int             printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int             snprintf(char *buf, int size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void            printf_init(void);
+void            panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void            panic_regs(struct pt_regs *regs, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+void            backtrace(uint64 fp);
+const char     *scause_name(uint64 scause);
+extern volatile int panicking;
+
+// console.c
+void            console_init(void);
+void            console_intr(int c);
+void            console_putc(int c);
+
+// uart.c
+void            uart_init(void);
+void            uart_putc_sync(int c);
+void            uart_intr(void);
+
+// plic.c
+void            plic_init(void);
+void            plic_init_hart(void);
+int             plic_claim(void);
+void            plic_complete(int irq);
+
+// kalloc.c: physical pages, handed out by direct-map address
+void            kinit(void);
+void           *kalloc(void);
+void            kfree(void *page);
+uint64          nr_free_pages(void);
+
+// vm.c: page tables
+pte_t          *walk(pagetable_t pgd, uint64 va, int alloc);
+int             mappages(pagetable_t pgd, uint64 va, uint64 size, uint64 pa, int perm);
+void            unmappages(pagetable_t pgd, uint64 va, uint64 npages, int do_free);
+uint64          walkaddr(pagetable_t pgd, uint64 va);
+uint64          uvmalloc(pagetable_t pgd, uint64 oldsz, uint64 newsz, int xperm);
+uint64          uvmdealloc(pagetable_t pgd, uint64 oldsz, uint64 newsz);
+int             uvmcopy(pagetable_t old, pagetable_t new, uint64 sz);
+void            uvmfree_user(pagetable_t pgd, uint64 sz);
+int             copy_to_pgd(pagetable_t pgd, uint64 dstva, const void *src, uint64 len);
+
+// kvm.c: kernel_pagetable, the template of every kernel half
+extern pagetable_t kernel_pagetable;
+void            kvminit(void);
+void            kvminithart(void);
+
+// mm.c: struct mm and its counts
+extern struct mm init_mm;
+void            mm_init(void);
+struct mm      *mm_alloc(void);
+void            mmgrab(struct mm *mm);
+void            mmdrop(struct mm *mm);
+void            mmget(struct mm *mm);
+void            mmput(struct mm *mm);
+void            switch_mm(struct mm *prev, struct mm *next, struct proc *tsk);
+
+// vmalloc.c: the vmalloc area and lazy sync of its root entries
+void            vmalloc_init(void);
+void           *vmalloc(uint64 size);
+void            vfree(void *addr);
+int             vmalloc_fault(uint64 addr);
+void            vmalloc_sync_stack(pagetable_t pgd, struct proc *p);
+
+// uaccess.c: the only way the kernel touches user memory
+int             copyout(uint64 dstva, const void *src, uint64 len);
+int             copyin(void *dst, uint64 srcva, uint64 len);
+int             copyinstr(char *dst, uint64 srcva, uint64 max);
+int             either_copyout(int user_dst, uint64 dst, void *src, uint64 len);
+int             either_copyin(void *dst, int user_src, uint64 src, uint64 len);
+int             fixup_exception(struct pt_regs *regs);
+
+// proc.c: tasks, fork, exit, wait, kill
+void            proc_init(void);
+struct proc    *alloc_task(void);
+void            free_task(struct proc *p);
+void            userinit(void);
+int             fork(void);
+void            exit(int status) __attribute__((noreturn));
+int             wait(uint64 addr);
+int             kill(int pid);
+int             killed(struct proc *p);
+void            setkilled(struct proc *p);
+int             growproc(int n);
+void            procdump(void);
+int             procinfo(uint64 addr, int max);
+struct proc    *find_task(int pid);
+
+// sched.c: run queue, switching, sleep and wakeup
+extern struct spinlock sched_lock;
+extern struct spinlock wait_lock;
+void            sched_init_hart(int cpuid) __attribute__((noreturn));
+void            schedule(void);
+void            yield(void);
+void            make_runnable(struct proc *p);
+void            sleep(void *chan, struct spinlock *lk);
+void            wakeup(void *chan);
+void            finish_task_switch(void);
+struct cpu     *mycpu(void);
+int             cpuid(void);
+
+// swtch.S
+void            swtch(struct context *old, struct context *new);
+
+// kthread.c
+struct proc    *kthread_create(int (*fn)(void *), void *arg, const char *name);
+int             kthread_stop(struct proc *p);
+int             kthread_should_stop(void);
+
+// exec.c
+int             exec(char *path, char **argv);
+
+// trap.c
+void            trap_init_hart(void);
+extern uint64   ticks;
+extern struct spinlock tickslock;
+void            user_trap_return(void);
+void            return_to_user(void) __attribute__((noreturn));
+
+// syscall.c
+void            syscall(struct pt_regs *regs);
+void            argint(int n, int *ip);
+void            argaddr(int n, uint64 *ip);
+int             argstr(int n, char *buf, int max);
+int             fetchaddr(uint64 addr, uint64 *ip);
+int             fetchstr(uint64 addr, char *buf, int max);
+
+// spinlock.c
+void            initlock(struct spinlock *lk, char *name);
+void            acquire(struct spinlock *lk);
+void            release(struct spinlock *lk);
+int             holding(struct spinlock *lk);
+void            push_off(void);
+void            pop_off(void);
+
+// sleeplock.c
+void            initsleeplock(struct sleeplock *lk, char *name);
+void            acquiresleep(struct sleeplock *lk);
+void            releasesleep(struct sleeplock *lk);
+int             holdingsleep(struct sleeplock *lk);
+
+// string.c
+void           *memset(void *dst, int c, uint64 n);
+int             memcmp(const void *a, const void *b, uint64 n);
+void           *memmove(void *dst, const void *src, uint64 n);
+void           *memcpy(void *dst, const void *src, uint64 n);
+int             strncmp(const char *p, const char *q, uint n);
+char           *strncpy(char *s, const char *t, int n);
+char           *safestrcpy(char *s, const char *t, int n);
+int             strlen(const char *s);
+
+// virtio_blk.c
+void            virtio_disk_init(void);
+void            virtio_disk_rw(struct buf *b, int write);
+void            virtio_disk_intr(void);
+
+// bio.c
+void            binit(void);
+struct buf     *bread(uint dev, uint blockno);
+void            brelse(struct buf *b);
+void            bwrite(struct buf *b);
+void            bpin(struct buf *b);
+void            bunpin(struct buf *b);
+
+// log.c
+void            initlog(int dev, struct superblock *sb);
+void            log_write(struct buf *b);
+void            begin_op(void);
+void            end_op(void);
+
+// fs.c
+void            fsinit(int dev);
+int             dirlink(struct inode *dp, char *name, uint inum);
+struct inode   *dirlookup(struct inode *dp, char *name, uint *poff);
+struct inode   *ialloc(uint dev, short type);
+struct inode   *idup(struct inode *ip);
+void            iinit(void);
+void            ilock(struct inode *ip);
+void            iput(struct inode *ip);
+void            iunlock(struct inode *ip);
+void            iunlockput(struct inode *ip);
+void            iupdate(struct inode *ip);
+int             namecmp(const char *s, const char *t);
+struct inode   *namei(char *path);
+struct inode   *nameiparent(char *path, char *name);
+int             readi(struct inode *ip, int user_dst, uint64 dst, uint off, uint n);
+void            stati(struct inode *ip, struct stat *st);
+int             writei(struct inode *ip, int user_src, uint64 src, uint off, uint n);
+void            itrunc(struct inode *ip);
+
+// file.c
+struct file    *filealloc(void);
+void            fileclose(struct file *f);
+struct file    *filedup(struct file *f);
+void            fileinit(void);
+int             fileread(struct file *f, uint64 addr, int n);
+int             filestat(struct file *f, uint64 addr);
+int             filewrite(struct file *f, uint64 addr, int n);
+
+// pipe.c
+int             pipealloc(struct file **f0, struct file **f1);
+void            pipeclose(struct pipe *pi, int writable);
+int             piperead(struct pipe *pi, uint64 addr, int n);
+int             pipewrite(struct pipe *pi, uint64 addr, int n);
+
+// ptdump.c
+int             ptdump_pid(int pid);
+void            ptdump_template(void);
+
+// number of elements in fixed-size array
+#define NELEM(x) (sizeof(x) / sizeof((x)[0]))
+
+#endif

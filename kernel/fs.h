@@ -1,0 +1,52 @@
+// fs.h: the on-disk file system format, shared by the kernel and mkfs.
+//
+// Disk layout, in blocks of BSIZE bytes:
+//   [ boot | super | log header + log | inodes | free bitmap | data ... ]
+// mkfs computes the boundaries and records them in the superblock.
+#ifndef CANOPY_FS_H
+#define CANOPY_FS_H
+
+#define ROOTINO  1        // root i-number
+#define BSIZE    1024     // block size
+
+struct superblock {
+  uint magic;        // must be FSMAGIC
+  uint size;         // size of file system image (blocks)
+  uint nblocks;      // number of data blocks
+  uint ninodes;      // number of inodes
+  uint nlog;         // number of log blocks (header included)
+  uint logstart;     // block number of first log block
+  uint inodestart;   // block number of first inode block
+  uint bmapstart;    // block number of first free map block
+};
+
+#define FSMAGIC 0x10203040
+
+#define NDIRECT   12
+#define NINDIRECT (BSIZE / sizeof(uint))
+#define MAXFILE   (NDIRECT + NINDIRECT)
+
+// On-disk inode.
+struct dinode {
+  short type;               // file type (T_*), 0 = free
+  short major;              // major device number (T_DEVICE only)
+  short minor;              // minor device number (T_DEVICE only)
+  short nlink;              // number of directory entries naming it
+  uint size;                // size of file (bytes)
+  uint addrs[NDIRECT + 1];  // data block addresses, last one indirect
+};
+
+#define IPB           (BSIZE / sizeof(struct dinode))  // inodes per block
+#define IBLOCK(i, sb) ((i) / IPB + (sb).inodestart)   // block holding inode i
+#define BPB           (BSIZE * 8)                      // bitmap bits per block
+#define BBLOCK(b, sb) ((b) / BPB + (sb).bmapstart)    // bitmap block of block b
+
+// A directory is a file holding a sequence of dirent structures.
+#define DIRSIZ 14
+
+struct dirent {
+  ushort inum;        // 0 = free slot
+  char name[DIRSIZ];  // not NUL-terminated when DIRSIZ long
+};
+
+#endif

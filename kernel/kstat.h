@@ -1,0 +1,15 @@
+// kstat.h: counters readable with the kstat() system call, summed over
+// all harts. Shared by the kernel and user programs.
+#ifndef CANOPY_KSTAT_H
+#define CANOPY_KSTAT_H
+
+#define KSTAT_SATP_WRITES    0  // satp writes (exec and switch_mm)
+#define KSTAT_LAZY_SWITCHES  1  // switches to a kernel thread, no satp write
+#define KSTAT_VMALLOC_SYNCS  2  // root entries copied lazily by the fault path
+#define KSTAT_SWITCHES       3  // context switches
+#define KSTAT_TRAPS          4  // traps taken
+#define KSTAT_NCPU           5  // number of harts running
+#define KSTAT_TICKS          6  // timer ticks since boot
+#define KSTAT_FREEPAGES      7  // free physical pages
+
+#endif

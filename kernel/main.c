@@ -1,0 +1,103 @@
+// main.c: boot. entry.S turned the MMU on with early_pgd and called
+// start_kernel on the boot hart (any hart id; it becomes cpu 0).
+// start_kernel builds kernel_pagetable, sets up every subsystem, creates
+// the first task, then starts the other harts with SBI HSM; each ends in
+// its idle task.
+#include "kernel/types.h"
+#include "kernel/param.h"
+#include "kernel/riscv.h"
+#include "kernel/memlayout.h"
+#include "kernel/spinlock.h"
+#include "kernel/proc.h"
+#include "kernel/mm.h"
+#include "kernel/defs.h"
+
+volatile int kernel_booted;
+static volatile int harts_up;
+
+extern char secondary_start[];
+
+// Make idle_tasks[id] the current task of cpu id, hart hartid: from now
+// on myproc() and mycpu() work on this hart.
+static void
+become_idle_task(int id, uint64 hartid)
+{
+  struct cpu *c = &cpus[id];
+  struct proc *idle = &idle_tasks[id];
+  c->id = id;
+  c->hartid = hartid;
+  c->idle = idle;
+  c->curr = idle;
+  idle->cpu = c;
+  idle->state = RUNNING;
+  idle->active_mm = &init_mm;   // borrowed, like every kernel thread
+  snprintf(idle->name, sizeof(idle->name), "idle/%d", id);
+  asm volatile("mv tp, %0" :: "r"(idle));
+}
+
+// Start every other hart the device tree lists; they enter at
+// secondary_start with a1 = their cpu index.
+static void
+start_secondaries(uint64 boot_hartid)
+{
+  int id = 1;
+  for(int i = 0; i < fdt_nharts; i++){
+    uint64 hartid = fdt_hartids[i];
+    if(hartid == boot_hartid)
+      continue;
+    cpus[id].hartid = hartid;
+    mmgrab(&init_mm);
+    int err = sbi_hart_start(hartid, __pa(secondary_start), id);
+    if(err)
+      printf("canopy: hart %d did not start (SBI error %d)\n", (int)hartid, err);
+    else
+      id++;
+  }
+  ncpu = id;
+  while(harts_up < ncpu - 1)
+    ;
+}
+
+void
+start_kernel(uint64 hartid, uint64 dtb_pa)
+{
+  become_idle_task(0, hartid);
+  mmgrab(&init_mm);
+  printf_init();
+  console_init();
+  printf("\ncanopy: booting on hart %d\n", (int)hartid);
+  fdt_parse(dtb_pa);
+
+  kinit();
+  kvminit();
+  kvminithart();
+  mm_init();
+  vmalloc_init();
+  proc_init();
+  trap_init_hart();
+  plic_init();
+  plic_init_hart();
+  binit();
+  iinit();
+  fileinit();
+  virtio_disk_init();
+  userinit();
+  start_secondaries(hartid);
+  printf("canopy: %d harts, %ld MiB RAM, %ld pages free\n", ncpu,
+         (ram_end - ram_start) >> 20, nr_free_pages());
+  kernel_booted = 1;
+  sched_init_hart(0);
+}
+
+void
+start_secondary(uint64 hartid, uint64 unused, uint64 id)
+{
+  become_idle_task(id, hartid);
+  kvminithart();
+  trap_init_hart();
+  plic_init_hart();
+  __sync_fetch_and_add(&harts_up, 1);
+  while(!kernel_booted)
+    ;
+  sched_init_hart(id);
+}

@@ -1,0 +1,28 @@
+// mm.h: struct mm, one user address space and its root page table.
+#ifndef CANOPY_MM_H
+#define CANOPY_MM_H
+
+// An address space. Its root page (pgd) holds the user half (entries 0-255,
+// private) and a copy of kernel_pagetable's kernel half (entries 256-511,
+// pointing at page-table pages shared by every mm).
+//
+// Two counts, as in Linux (include/linux/mm_types.h):
+//   mm_users  tasks that own this mm as task->mm. mmget() adds one,
+//             mmput() drops one; at 0 the user half (pages and user
+//             page-table pages) is freed, and the users' single mm_count
+//             reference is dropped.
+//   mm_count  references to the struct and its root page: one for all
+//             users together, plus one per hart lazily borrowing it as a
+//             kernel thread's (or an exiting task's) active_mm. mmgrab()
+//             adds one, mmdrop() drops one; at 0 the root page and the
+//             struct are freed (and poisoned in debug builds).
+// Both are changed with atomic instructions, never under a lock.
+struct mm {
+  pagetable_t pgd;     // root page table (direct-map address)
+  uint64 brk;          // user memory is [0, brk): text, data, stack, heap
+  int mm_users;
+  int mm_count;
+  int id;              // small number for ptdump and ps, never reused soon
+};
+
+#endif

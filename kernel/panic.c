@@ -1,0 +1,199 @@
+// panic.c: what the kernel prints when it gives up: the message, the trap
+// registers (scause in words), the hart and task, and a backtrace whose
+// addresses are named from the symbol table linked into the kernel
+// (scripts/ksyms.sh). Then the hart stops; the other harts stop at their
+// next interrupt.
+#include <stdarg.h>
+#include "kernel/types.h"
+#include "kernel/param.h"
+#include "kernel/riscv.h"
+#include "kernel/memlayout.h"
+#include "kernel/asm-offsets.h"
+#include "kernel/spinlock.h"
+#include "kernel/proc.h"
+#include "kernel/defs.h"
+
+void vprintf_unlocked(const char *fmt, va_list ap);
+
+// Symbol table: ksyms_count entries, addresses ascending; the name of
+// entry i starts at ksyms_names + ksyms_name_offsets[i].
+extern const uint64 ksyms_count;
+extern const uint64 ksyms_addrs[] __attribute__((weak));
+extern const uint32 ksyms_name_offsets[] __attribute__((weak));
+extern const char ksyms_names[] __attribute__((weak));
+extern char _kernel_start[], _etext[], boot_stacks[];
+
+static const char *exception_names[] = {
+  [EXC_INST_MISALIGNED]  = "instruction address misaligned",
+  [EXC_INST_ACCESS]      = "instruction access fault",
+  [EXC_ILLEGAL_INST]     = "illegal instruction",
+  [EXC_BREAKPOINT]       = "breakpoint",
+  [EXC_LOAD_MISALIGNED]  = "load address misaligned",
+  [EXC_LOAD_ACCESS]      = "load access fault",
+  [EXC_STORE_MISALIGNED] = "store address misaligned",
+  [EXC_STORE_ACCESS]     = "store access fault",
+  [EXC_ECALL_U]          = "environment call from U-mode",
+  [EXC_ECALL_S]          = "environment call from S-mode",
+  [EXC_INST_PAGE_FAULT]  = "instruction page fault",
+  [EXC_LOAD_PAGE_FAULT]  = "load page fault",
+  [EXC_STORE_PAGE_FAULT] = "store page fault",
+};
+
+// scause in words, e.g. "load page fault" or "timer interrupt".
+const char *
+scause_name(uint64 scause)
+{
+  if(scause & SCAUSE_INTR){
+    switch(scause & ~SCAUSE_INTR){
+    case IRQ_S_SOFT:  return "software interrupt";
+    case IRQ_S_TIMER: return "timer interrupt";
+    case IRQ_S_EXT:   return "external interrupt";
+    }
+    return "unknown interrupt";
+  }
+  if(scause < NELEM(exception_names) && exception_names[scause])
+    return exception_names[scause];
+  return "unknown exception";
+}
+
+// Find the function containing addr. Returns its name and sets *off, or
+// returns 0 if addr is not in kernel text.
+static const char *
+ksym_lookup(uint64 addr, uint64 *off)
+{
+  if(addr < (uint64)_kernel_start || addr >= (uint64)_etext || ksyms_count == 0)
+    return 0;
+  int lo = 0, hi = ksyms_count - 1;
+  if(addr < ksyms_addrs[0])
+    return 0;
+  while(lo < hi){   // last entry with address <= addr
+    int mid = (lo + hi + 1) / 2;
+    if(ksyms_addrs[mid] <= addr)
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  *off = addr - ksyms_addrs[lo];
+  return ksyms_names + ksyms_name_offsets[lo];
+}
+
+static void
+print_symbol(int frame, uint64 pc)
+{
+  uint64 off;
+  const char *name = ksym_lookup(pc, &off);
+  if(name)
+    printf("  #%d %p %s+0x%lx\n", frame, (void *)pc, name, off);
+  else
+    printf("  #%d %p ?\n", frame, (void *)pc);
+}
+
+// Is [fp-16, fp) inside the stack the current task runs on?
+static int
+frame_ok(uint64 fp)
+{
+  struct proc *p = myproc();
+  uint64 lo = p->kstack_base, hi = p->kstack_top;
+  if(lo == 0){   // still on a boot stack
+    lo = (uint64)boot_stacks;
+    hi = lo + BOOT_STACK_SIZE * NCPU;
+  }
+  return (fp & 7) == 0 && fp >= lo + 16 && fp <= hi;
+}
+
+// Print the chain of return addresses starting at frame pointer fp.
+// With -fno-omit-frame-pointer, fp-8 holds the return address and fp-16
+// the caller's frame pointer.
+static void
+walk_frames(uint64 pc, uint64 fp)
+{
+  printf("backtrace:\n");
+  if(pc)
+    print_symbol(0, pc);
+  for(int i = 1; i < 32 && frame_ok(fp); i++){
+    uint64 ra = *(uint64 *)(fp - 8);
+    uint64 next = *(uint64 *)(fp - 16);
+    print_symbol(i, ra - 4);   // the call instruction, not the one after
+    if(next <= fp)
+      break;
+    fp = next;
+  }
+}
+
+void
+backtrace(uint64 fp)
+{
+  walk_frames(0, fp);
+}
+
+static void
+print_header(void)
+{
+  struct proc *p = myproc();
+  printf("hart %d (cpu %d), task %d \"%s\"%s\n", mycpu()->hartid, mycpu()->id,
+         p->pid, p->name, p->mm ? "" : " (kernel thread)");
+}
+
+static void
+print_regs(struct pt_regs *r)
+{
+  printf("scause %p (%s)\n", (void *)r->cause, scause_name(r->cause));
+  printf("sepc   %p  stval %p  sstatus %p\n", (void *)r->epc, (void *)r->tval,
+         (void *)r->status);
+  uint64 *x = (uint64 *)r;
+  static const char *names[32] = {
+    "pc", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1",
+    "a2", "a3", "a4", "a5", "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7",
+    "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6" };
+  for(int i = 1; i < 32; i++)
+    printf("%3s %p%s", names[i], (void *)x[i], i % 4 == 3 ? "\n" : "  ");
+  printf("\n");
+}
+
+static void __attribute__((noreturn))
+halt(void)
+{
+  for(;;)
+    asm volatile("wfi");
+}
+
+static void
+begin_panic(void)
+{
+  intr_off();
+  panicking = 1;
+  printf("\n");
+}
+
+void
+panic(const char *fmt, ...)
+{
+  va_list ap;
+  begin_panic();
+  printf("panic: ");
+  va_start(ap, fmt);
+  vprintf_unlocked(fmt, ap);
+  va_end(ap);
+  printf("\n");
+  print_header();
+  backtrace(r_fp());
+  halt();
+}
+
+// Panic for a trap the kernel cannot handle: also print the registers
+// saved at the trap, and the backtrace from where the trap happened.
+void
+panic_regs(struct pt_regs *regs, const char *fmt, ...)
+{
+  va_list ap;
+  begin_panic();
+  printf("panic: ");
+  va_start(ap, fmt);
+  vprintf_unlocked(fmt, ap);
+  va_end(ap);
+  printf("\n");
+  print_header();
+  print_regs(regs);
+  walk_frames(regs->epc, regs->s0);
+  halt();
+}

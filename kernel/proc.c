@@ -1,0 +1,402 @@
+// proc.c: tasks: the task table, fork, exit, wait, kill and sbrk.
+//
+// A task is a user process (mm != NULL) or a kernel thread (mm == NULL,
+// kthread.c). Every task has a kernel stack in the vmalloc area, with an
+// unmapped guard page below it and its user registers (struct pt_regs) at
+// the top.
+//
+// Locks: sched_lock (sched.c) protects state, chan, killed, cpu;
+// wait_lock protects every task's parent pointer and makes exit/wait
+// race-free. Lock order: wait_lock, then sched_lock.
+#include "kernel/types.h"
+#include "kernel/param.h"
+#include "kernel/riscv.h"
+#include "kernel/memlayout.h"
+#include "kernel/asm-offsets.h"
+#include "kernel/spinlock.h"
+#include "kernel/proc.h"
+#include "kernel/mm.h"
+#include "kernel/procinfo.h"
+#include "kernel/defs.h"
+
+struct proc proc[NPROC];
+struct proc idle_tasks[NCPU];
+static struct proc *initproc;
+static int nextpid = 1;
+
+void
+proc_init(void)
+{
+  initlock(&sched_lock, "sched");
+  initlock(&wait_lock, "wait");
+}
+
+// Find an UNUSED slot, give it a pid and a kernel stack. Returns the task
+// in state USED with context and regs set up for the caller to finish, or
+// 0 if the table or memory is full.
+struct proc *
+alloc_task(void)
+{
+  struct proc *p;
+  acquire(&sched_lock);
+  for(p = proc; p < &proc[NPROC]; p++)
+    if(p->state == UNUSED)
+      break;
+  if(p == &proc[NPROC]){
+    release(&sched_lock);
+    return 0;
+  }
+  p->state = USED;
+  p->pid = nextpid++;
+  release(&sched_lock);
+
+  uint64 stack = (uint64)vmalloc(KSTACK_SIZE);
+  if(stack == 0){
+    free_task(p);
+    return 0;
+  }
+  p->kstack_base = stack;
+  p->kstack_top = stack + KSTACK_SIZE;
+  p->regs = (struct pt_regs *)(p->kstack_top - PT_SIZE);
+  memset(p->regs, 0, sizeof(*p->regs));
+  memset(&p->context, 0, sizeof(p->context));
+  p->context.sp = (uint64)p->regs;
+  p->context.tp = (uint64)p;
+  return p;
+}
+
+// Release a task that is not running and will never run: its kernel
+// stack and its slot. Its mm must already be gone.
+void
+free_task(struct proc *p)
+{
+  if(p->kstack_base)
+    vfree((void *)p->kstack_base);
+  p->kstack_base = p->kstack_top = 0;
+  p->regs = 0;
+  p->mm = p->active_mm = 0;
+  p->parent = 0;
+  p->name[0] = 0;
+  p->killed = p->xstate = p->should_stop = 0;
+  p->cpu = 0;
+  acquire(&sched_lock);
+  p->pid = 0;
+  p->state = UNUSED;
+  release(&sched_lock);
+}
+
+// The first user process starts as a kernel thread, mounts the file
+// system (which needs a task that can sleep) and execs /init.
+static int
+kernel_init(void *arg)
+{
+  static char *argv[] = { "init", 0 };
+  struct proc *p = myproc();
+  fsinit(ROOTDEV);
+  p->cwd = namei("/");
+  if(exec("/init", argv) < 0)
+    panic("kernel_init: cannot exec /init");
+  return_to_user();
+}
+
+void
+userinit(void)
+{
+  initproc = kthread_create(kernel_init, 0, "init");
+}
+
+// A forked child's first instructions: finish the switch that started it,
+// then return to user mode with a copy of its parent's registers.
+static void
+ret_from_fork(void)
+{
+  finish_task_switch();
+  return_to_user();
+}
+
+// Copy the current process. Returns the child's pid in the parent, 0 in
+// the child (through its registers), -1 on failure.
+int
+fork(void)
+{
+  struct proc *parent = myproc(), *child = alloc_task();
+  if(child == 0)
+    return -1;
+  struct mm *mm = mm_alloc();
+  if(mm == 0){
+    free_task(child);
+    return -1;
+  }
+  mm->brk = parent->mm->brk;
+  if(uvmcopy(parent->mm->pgd, mm->pgd, mm->brk) < 0){
+    mmput(mm);
+    free_task(child);
+    return -1;
+  }
+  child->mm = child->active_mm = mm;
+  *child->regs = *parent->regs;
+  child->regs->a0 = 0;
+  for(int fd = 0; fd < NOFILE; fd++)
+    if(parent->ofile[fd])
+      child->ofile[fd] = filedup(parent->ofile[fd]);
+  child->cwd = idup(parent->cwd);
+  safestrcpy(child->name, parent->name, sizeof(child->name));
+  child->context.ra = (uint64)ret_from_fork;
+  int pid = child->pid;
+
+  acquire(&wait_lock);
+  child->parent = parent;
+  release(&wait_lock);
+  acquire(&sched_lock);
+  make_runnable(child);
+  release(&sched_lock);
+  return pid;
+}
+
+// Give p's children to init. Caller holds wait_lock.
+static void
+reparent(struct proc *p)
+{
+  for(struct proc *pp = proc; pp < &proc[NPROC]; pp++){
+    if(pp->parent == p){
+      pp->parent = initproc;
+      wakeup(initproc);
+    }
+  }
+}
+
+// The task stops owning its mm but keeps running on it, now as a lazy
+// borrower (Linux's exit_mm): the user half is freed at once if this was
+// the last user, the root stays until the task has switched away.
+static void
+exit_mm(struct proc *p)
+{
+  struct mm *mm = p->mm;
+  if(mm == 0)
+    return;
+  mmgrab(mm);         // the borrowed reference of active_mm
+  p->mm = 0;
+  mmput(mm);
+}
+
+static void
+close_files(struct proc *p)
+{
+  for(int fd = 0; fd < NOFILE; fd++){
+    if(p->ofile[fd]){
+      fileclose(p->ofile[fd]);
+      p->ofile[fd] = 0;
+    }
+  }
+  if(p->cwd){
+    begin_op();
+    iput(p->cwd);
+    end_op();
+    p->cwd = 0;
+  }
+}
+
+// End the current process with the given status. It stays a ZOMBIE until
+// its parent's wait() frees it.
+void
+exit(int status)
+{
+  struct proc *p = myproc();
+  if(p == initproc)
+    panic("init exiting with status %d", status);
+  close_files(p);
+  exit_mm(p);
+
+  acquire(&wait_lock);
+  reparent(p);
+  wakeup(p->parent);
+  acquire(&sched_lock);
+  p->xstate = status;
+  p->state = ZOMBIE;
+  release(&wait_lock);
+  schedule();
+  panic("zombie %d ran again", p->pid);
+}
+
+// Is child a ZOMBIE that has completely switched away? Holding sched_lock
+// proves it: the zombie held it until another task ran.
+static int
+is_zombie(struct proc *child)
+{
+  acquire(&sched_lock);
+  int z = child->state == ZOMBIE;
+  release(&sched_lock);
+  return z;
+}
+
+// Wait for a child to exit; store its status at user address addr (if not
+// 0) and return its pid. Returns -1 if there are no children, the address
+// is bad, or the caller is killed.
+int
+wait(uint64 addr)
+{
+  struct proc *p = myproc();
+  acquire(&wait_lock);
+  for(;;){
+    int havekids = 0;
+    for(struct proc *pp = proc; pp < &proc[NPROC]; pp++){
+      if(pp->parent != p)
+        continue;
+      havekids = 1;
+      if(!is_zombie(pp))
+        continue;
+      int pid = pp->pid;
+      if(addr && copyout(addr, &pp->xstate, sizeof(pp->xstate)) < 0){
+        release(&wait_lock);
+        return -1;
+      }
+      free_task(pp);
+      release(&wait_lock);
+      return pid;
+    }
+    if(!havekids || killed(p)){
+      release(&wait_lock);
+      return -1;
+    }
+    sleep(p, &wait_lock);
+  }
+}
+
+// Ask process pid to exit; it does so when it next leaves the kernel or
+// wakes up. Kernel threads and init cannot be killed. Returns 0 or -1.
+int
+kill(int pid)
+{
+  acquire(&sched_lock);
+  for(struct proc *p = proc; p < &proc[NPROC]; p++){
+    if(p->pid == pid && pid > 0 && p->state != UNUSED && p->state != ZOMBIE &&
+       p->mm && p != initproc){
+      p->killed = 1;
+      if(p->state == SLEEPING)
+        make_runnable(p);
+      release(&sched_lock);
+      return 0;
+    }
+  }
+  release(&sched_lock);
+  return -1;
+}
+
+void
+setkilled(struct proc *p)
+{
+  acquire(&sched_lock);
+  p->killed = 1;
+  release(&sched_lock);
+}
+
+int
+killed(struct proc *p)
+{
+  acquire(&sched_lock);
+  int k = p->killed;
+  release(&sched_lock);
+  return k;
+}
+
+// Grow or shrink the current process's memory by n bytes (sbrk).
+// Returns 0, or -1 if the new size is out of range or memory runs out.
+int
+growproc(int n)
+{
+  struct mm *mm = myproc()->mm;
+  uint64 old = mm->brk;
+  if(n > 0){
+    if(old + n > MAXVA || old + n < old)
+      return -1;
+    if(uvmalloc(mm->pgd, old, old + n, 0) == 0)
+      return -1;
+  } else if(n < 0){
+    if((uint64)-n > old)
+      return -1;
+    uvmdealloc(mm->pgd, old, old + n);
+    sfence_vma();   // only this hart runs this mm (see switch_mm)
+  }
+  mm->brk = old + n;
+  return 0;
+}
+
+struct proc *
+find_task(int pid)
+{
+  for(struct proc *p = proc; p < &proc[NPROC]; p++)
+    if(p->pid == pid && p->state != UNUSED)
+      return p;
+  return 0;
+}
+
+static const char *state_names[] = {
+  [UNUSED] "unused", [USED] "used", [SLEEPING] "sleep",
+  [RUNNABLE] "runble", [RUNNING] "run", [ZOMBIE] "zombie",
+};
+
+static void
+dump_task(struct proc *p)
+{
+  int hart = p->cpu ? p->cpu->hartid : -1;
+  if(p->mm)
+    printf("%d %s hart %d %s mm %d\n", p->pid, state_names[p->state], hart,
+           p->name, p->mm->id);
+  else
+    printf("%d %s hart %d [%s] active_mm %d\n", p->pid, state_names[p->state],
+           hart, p->name, p->active_mm ? p->active_mm->id : 0);
+}
+
+// List every task on the console (^P). Takes no lock, so it works even
+// when the kernel is stuck; the output may be inconsistent.
+void
+procdump(void)
+{
+  printf("\n");
+  for(int i = 0; i < ncpu; i++)
+    dump_task(&idle_tasks[i]);
+  for(struct proc *p = proc; p < &proc[NPROC]; p++)
+    if(p->state != UNUSED)
+      dump_task(p);
+}
+
+static void
+fill_info(struct procinfo *pi, struct proc *p)
+{
+  static const int states[] = {
+    [UNUSED] PI_UNUSED, [USED] PI_RUNNABLE, [SLEEPING] PI_SLEEPING,
+    [RUNNABLE] PI_RUNNABLE, [RUNNING] PI_RUNNING, [ZOMBIE] PI_ZOMBIE,
+  };
+  pi->pid = p->pid;
+  pi->ppid = p->parent ? p->parent->pid : 0;
+  pi->state = states[p->state];
+  pi->hart = p->cpu ? p->cpu->hartid : -1;
+  pi->kthread = p->mm == 0 && p->state != ZOMBIE;
+  pi->size = p->mm ? p->mm->brk : 0;
+  safestrcpy(pi->name, p->name, sizeof(pi->name));
+}
+
+// Copy a table of up to max tasks (idle tasks first) to user address addr.
+// Returns the number copied, or -1.
+int
+procinfo(uint64 addr, int max)
+{
+  struct procinfo *table = kalloc();
+  if(table == 0)
+    return -1;
+  int room = PGSIZE / sizeof(*table), n = 0;
+  if(max < room)
+    room = max;
+  acquire(&wait_lock);
+  acquire(&sched_lock);
+  for(int i = 0; i < ncpu && n < room; i++)
+    fill_info(&table[n++], &idle_tasks[i]);
+  for(struct proc *p = proc; p < &proc[NPROC] && n < room; p++)
+    if(p->state != UNUSED)
+      fill_info(&table[n++], p);
+  release(&sched_lock);
+  release(&wait_lock);
+  int r = n > 0 && copyout(addr, table, n * sizeof(*table)) < 0 ? -1 : n;
+  kfree(table);
+  return r;
+}

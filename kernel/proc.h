@@ -1,0 +1,100 @@
+// proc.h: tasks (user processes and kernel threads), harts, saved registers.
+#ifndef CANOPY_PROC_H
+#define CANOPY_PROC_H
+
+// Callee-saved registers of a task that is switched out (swtch.S).
+// tp is the task itself (see myproc()), so loading a context also makes
+// the new task current.
+struct context {
+  uint64 ra;
+  uint64 sp;
+  uint64 tp;
+  uint64 s[12];  // s0..s11
+};
+
+// Registers saved by trap entry on the task's kernel stack (trapentry.S).
+// A trap from user mode puts it at the very top of the kernel stack, so a
+// task's user registers are always at task->regs. Layout is fixed: the
+// assembly uses the offsets in asm-offsets.h.
+struct pt_regs {
+  uint64 epc;      // sepc: where to resume
+  uint64 ra, sp, gp, tp;
+  uint64 t0, t1, t2;
+  uint64 s0, s1;
+  uint64 a0, a1, a2, a3, a4, a5, a6, a7;
+  uint64 s2, s3, s4, s5, s6, s7, s8, s9, s10, s11;
+  uint64 t3, t4, t5, t6;
+  uint64 status;   // sstatus
+  uint64 cause;    // scause
+  uint64 tval;     // stval
+};
+
+// Per-hart state.
+struct cpu {
+  int id;                   // cpu index 0..ncpu-1 (hart ids may differ)
+  int hartid;               // RISC-V hart id, as SBI and the PLIC know it
+  struct proc *idle;        // this hart's idle task
+  struct proc *curr;        // task running here
+  struct mm *prev_mm;       // mm to mmdrop after the current switch
+  int noff;                 // depth of push_off() nesting
+  int intena;               // were interrupts enabled before push_off()?
+  uint64 emergency_sp;      // stack for reporting a kernel stack overflow
+  // counters, read by kstat and the self-tests
+  uint64 nr_satp_writes;    // satp writes by switch_mm and exec
+  uint64 nr_lazy_switches;  // switches to a kernel thread (no satp write)
+  uint64 nr_vmalloc_syncs;  // lazily copied root entries
+  uint64 nr_switches;       // context switches
+  uint64 nr_traps;          // traps taken
+};
+
+extern struct cpu cpus[NCPU];
+extern int ncpu;
+
+enum procstate { UNUSED, USED, SLEEPING, RUNNABLE, RUNNING, ZOMBIE };
+
+// A task: a user process (mm != NULL) or a kernel thread (mm == NULL).
+// The first three fields are used by trapentry.S; keep them first.
+struct proc {
+  uint64 kstack_top;        // one past the highest byte of the kernel stack
+  uint64 scratch;           // trap entry parks the user sp here
+  uint64 kstack_base;       // lowest byte of the kernel stack (above guard)
+
+  // sched_lock must be held when using these:
+  enum procstate state;
+  void *chan;               // if SLEEPING, what it sleeps on
+  int killed;               // if non-zero, exit at the next chance
+  int xstate;               // exit status for the parent's wait()
+  struct cpu *cpu;          // hart it runs on, or last ran on
+  struct proc *rq_next;     // next in the run queue
+
+  // wait_lock must be held when using this:
+  struct proc *parent;
+
+  // private to the task, or set before it first runs:
+  int pid;
+  struct pt_regs *regs;     // user registers, at the top of the kernel stack
+  struct context context;   // swtch() here to run the task
+  struct mm *mm;            // user address space; NULL for a kernel thread
+  struct mm *active_mm;     // page table in satp while it runs (borrowed
+                            // when mm == NULL)
+  int (*kthread_fn)(void *);// kernel thread body and its argument
+  void *kthread_arg;
+  int should_stop;          // kthread_stop() asks the thread to return
+  struct file *ofile[NOFILE];
+  struct inode *cwd;
+  char name[16];
+};
+
+extern struct proc proc[NPROC];
+extern struct proc idle_tasks[NCPU];
+
+// The task running on this hart: kept in tp while in the kernel.
+static inline struct proc *
+myproc(void)
+{
+  struct proc *p;
+  asm volatile("mv %0, tp" : "=r"(p));
+  return p;
+}
+
+#endif

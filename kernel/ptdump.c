@@ -1,0 +1,129 @@
+// ptdump.c: print a page table as a tree, the students' window into the
+// design. The user half is printed in full; each kernel-half root entry
+// is compared with kernel_pagetable's:
+//   shared          the same entry as the template (pointing at the same
+//                   shared lower-level table)
+//   not yet synced  present in the template only; the first access will
+//                   copy it (vmalloc_fault)
+//   DIFFERS         anything else: a bug
+// The format is described in docs/ptdump.md.
+#include "kernel/types.h"
+#include "kernel/param.h"
+#include "kernel/riscv.h"
+#include "kernel/memlayout.h"
+#include "kernel/pgtable.h"
+#include "kernel/spinlock.h"
+#include "kernel/proc.h"
+#include "kernel/mm.h"
+#include "kernel/defs.h"
+
+struct ptdump_totals {
+  int pages, tables, shared, unsynced, differs;
+};
+
+static void
+perm_string(pte_t pte, char *s)
+{
+  s[0] = (pte & PTE_R) ? 'r' : '-';
+  s[1] = (pte & PTE_W) ? 'w' : '-';
+  s[2] = (pte & PTE_X) ? 'x' : '-';
+  s[3] = (pte & PTE_U) ? 'u' : '-';
+  s[4] = (pte & PTE_G) ? 'g' : '-';
+  s[5] = 0;
+}
+
+// Print the user part below one root entry: level 1 (pmd) and level 0.
+static void
+dump_user_entry(int i, pte_t root, struct ptdump_totals *t)
+{
+  pagetable_t pmd = pte_table(root);
+  printf(" %3d: pmd %p\n", i, (void *)PTE2PA(root));
+  t->tables++;
+  for(int j = 0; j < PTRS_PER_TABLE; j++){
+    if(!pte_present(pmd[j]))
+      continue;
+    pagetable_t pt = pte_table(pmd[j]);
+    printf(" %3d: .. %3d: pte %p\n", i, j, (void *)PTE2PA(pmd[j]));
+    t->tables++;
+    for(int k = 0; k < PTRS_PER_TABLE; k++){
+      if(!pte_present(pt[k]))
+        continue;
+      char perm[6];
+      perm_string(pt[k], perm);
+      uint64 va = ((uint64)i << PXSHIFT(2)) | ((uint64)j << PXSHIFT(1)) |
+                  ((uint64)k << PXSHIFT(0));
+      printf(" %3d: .. %3d: .. %3d: va %p -> pa %p %s\n", i, j, k, (void *)va,
+             (void *)PTE2PA(pt[k]), perm);
+      t->pages++;
+    }
+  }
+}
+
+static const char *
+region_name(int i)
+{
+  return i < VMALLOC_PGD_FIRST ? "direct map" :
+         i <= VMALLOC_PGD_LAST ? "vmalloc" : "reserved";
+}
+
+static void
+dump_kernel_entry(int i, pte_t mine, pte_t tmpl, struct ptdump_totals *t)
+{
+  const char *what;
+  if(mine == tmpl){
+    what = "shared";
+    t->shared++;
+  } else if(!pte_present(mine)){
+    what = "not yet synced";
+    t->unsynced++;
+  } else {
+    what = "DIFFERS from the template (bug)";
+    t->differs++;
+  }
+  printf(" %3d: %s, %s, pmd %p\n", i, region_name(i), what,
+         (void *)PTE2PA(pte_present(mine) ? mine : tmpl));
+}
+
+static void
+dump_pgd(pagetable_t pgd)
+{
+  struct ptdump_totals t = { 0 };
+  printf("user half (entries 0-255):\n");
+  for(int i = 0; i < KERNEL_PGD_FIRST; i++)
+    if(pte_present(pgd[i]))
+      dump_user_entry(i, pgd[i], &t);
+  printf("kernel half (entries 256-511):\n");
+  for(int i = KERNEL_PGD_FIRST; i < PTRS_PER_TABLE; i++)
+    if(pte_present(pgd[i]) || pte_present(kernel_pagetable[i]))
+      dump_kernel_entry(i, pgd[i], kernel_pagetable[i], &t);
+  printf("summary: %d user pages, %d user page-table pages, %d kernel entries "
+         "shared, %d not yet synced, %d differ\n",
+         t.pages, t.tables, t.shared, t.unsynced, t.differs);
+}
+
+// Print the page table of process pid. Returns 0, or -1 if there is no
+// such process with user memory.
+int
+ptdump_pid(int pid)
+{
+  struct proc *p = find_task(pid);
+  struct mm *mm = p ? p->mm : 0;
+  if(mm == 0)
+    return -1;
+  printf("page table of pid %d (%s), mm %d, pgd at pa %p\n", pid, p->name,
+         mm->id, (void *)__pa(mm->pgd));
+  dump_pgd(mm->pgd);
+  return 0;
+}
+
+// Print kernel_pagetable's root entries.
+void
+ptdump_template(void)
+{
+  printf("kernel_pagetable (the template), pgd at pa %p\n",
+         (void *)__pa(kernel_pagetable));
+  for(int i = KERNEL_PGD_FIRST; i < PTRS_PER_TABLE; i++)
+    if(pte_present(kernel_pagetable[i]))
+      printf(" %3d: %s, pmd %p\n", i, region_name(i),
+             (void *)PTE2PA(kernel_pagetable[i]));
+}

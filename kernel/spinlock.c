@@ -1,0 +1,77 @@
+// spinlock.c: spinning mutual exclusion between harts.
+//
+// A hart holding a spinlock has interrupts off, so an interrupt handler
+// can never spin on a lock its own hart holds. push_off/pop_off nest: the
+// interrupt state before the outermost push_off is restored by the
+// matching outermost pop_off.
+#include "kernel/types.h"
+#include "kernel/param.h"
+#include "kernel/riscv.h"
+#include "kernel/spinlock.h"
+#include "kernel/proc.h"
+#include "kernel/defs.h"
+
+void
+initlock(struct spinlock *lk, char *name)
+{
+  lk->name = name;
+  lk->locked = 0;
+  lk->cpu = 0;
+}
+
+// Spin until the lock is ours. Panics on a second acquire by this hart
+// (it would spin forever).
+void
+acquire(struct spinlock *lk)
+{
+  push_off();
+  if(holding(lk))
+    panic("acquire: %s already held by this hart", lk->name);
+  while(__sync_lock_test_and_set(&lk->locked, 1) != 0)
+    ;
+  // Loads and stores of the critical section stay after this point.
+  __sync_synchronize();
+  lk->cpu = mycpu();
+}
+
+void
+release(struct spinlock *lk)
+{
+  if(!holding(lk))
+    panic("release: %s not held by this hart", lk->name);
+  lk->cpu = 0;
+  __sync_synchronize();
+  __sync_lock_release(&lk->locked);
+  pop_off();
+}
+
+// Does this hart hold the lock? Interrupts must be off.
+int
+holding(struct spinlock *lk)
+{
+  return lk->locked && lk->cpu == mycpu();
+}
+
+void
+push_off(void)
+{
+  int old = intr_get();
+  intr_off();
+  struct cpu *c = mycpu();
+  if(c->noff == 0)
+    c->intena = old;
+  c->noff++;
+}
+
+void
+pop_off(void)
+{
+  struct cpu *c = mycpu();
+  if(intr_get())
+    panic("pop_off: interrupts are on");
+  if(c->noff < 1)
+    panic("pop_off: not pushed");
+  c->noff--;
+  if(c->noff == 0 && c->intena)
+    intr_on();
+}

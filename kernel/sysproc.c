@@ -1,0 +1,151 @@
+// sysproc.c: system calls about processes, time and the machine.
+#include "kernel/types.h"
+#include "kernel/param.h"
+#include "kernel/riscv.h"
+#include "kernel/spinlock.h"
+#include "kernel/proc.h"
+#include "kernel/mm.h"
+#include "kernel/kstat.h"
+#include "kernel/defs.h"
+
+uint64
+sys_exit(void)
+{
+  int n;
+  argint(0, &n);
+  exit(n);
+}
+
+uint64
+sys_getpid(void)
+{
+  return myproc()->pid;
+}
+
+uint64
+sys_fork(void)
+{
+  return fork();
+}
+
+uint64
+sys_wait(void)
+{
+  uint64 p;
+  argaddr(0, &p);
+  return wait(p);
+}
+
+// sbrk(n): grow (or shrink) memory by n bytes; returns the old end, or -1.
+uint64
+sys_sbrk(void)
+{
+  int n;
+  argint(0, &n);
+  uint64 old = myproc()->mm->brk;
+  if(growproc(n) < 0)
+    return -1;
+  return old;
+}
+
+// sleep(n) (also called pause): wait n clock ticks (1/100 s each).
+uint64
+sys_sleep(void)
+{
+  int n;
+  argint(0, &n);
+  acquire(&tickslock);
+  uint64 start = ticks;
+  while(n > 0 && ticks - start < (uint64)n){
+    if(killed(myproc())){
+      release(&tickslock);
+      return -1;
+    }
+    sleep(&ticks, &tickslock);
+  }
+  release(&tickslock);
+  return 0;
+}
+
+uint64
+sys_kill(void)
+{
+  int pid;
+  argint(0, &pid);
+  return kill(pid);
+}
+
+// Clock ticks since boot.
+uint64
+sys_uptime(void)
+{
+  acquire(&tickslock);
+  uint64 t = ticks;
+  release(&tickslock);
+  return t;
+}
+
+// Power the machine off. The file system needs no flush: every
+// completed system call has committed its log transaction.
+uint64
+sys_poweroff(void)
+{
+  printf("canopy: power off\n");
+  sbi_shutdown();
+}
+
+uint64
+sys_procinfo(void)
+{
+  uint64 addr;
+  int max;
+  argaddr(0, &addr);
+  argint(1, &max);
+  if(max <= 0)
+    return -1;
+  return procinfo(addr, max);
+}
+
+uint64
+sys_freepages(void)
+{
+  return nr_free_pages();
+}
+
+// ptdump(pid): print pid's page table on the console; -1: the template.
+uint64
+sys_ptdump(void)
+{
+  int pid;
+  argint(0, &pid);
+  if(pid == -1){
+    ptdump_template();
+    return 0;
+  }
+  return ptdump_pid(pid);
+}
+
+// kstat(what): a counter from kernel/kstat.h, summed over harts.
+uint64
+sys_kstat(void)
+{
+  int what;
+  argint(0, &what);
+  uint64 sum = 0;
+  for(int i = 0; i < ncpu; i++){
+    struct cpu *c = &cpus[i];
+    switch(what){
+    case KSTAT_SATP_WRITES:   sum += c->nr_satp_writes; break;
+    case KSTAT_LAZY_SWITCHES: sum += c->nr_lazy_switches; break;
+    case KSTAT_VMALLOC_SYNCS: sum += c->nr_vmalloc_syncs; break;
+    case KSTAT_SWITCHES:      sum += c->nr_switches; break;
+    case KSTAT_TRAPS:         sum += c->nr_traps; break;
+    }
+  }
+  switch(what){
+  case KSTAT_NCPU:      return ncpu;
+  case KSTAT_TICKS:     return ticks;
+  case KSTAT_FREEPAGES: return nr_free_pages();
+  }
+  return what >= 0 && what <= KSTAT_TRAPS ? sum : -1;
+}

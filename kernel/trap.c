@@ -1,0 +1,204 @@
+// trap.c: what happens after trap_entry (trapentry.S) saved the registers:
+// system calls, device and timer interrupts, and faults.
+//
+//   from user mode:   user_trap()   system call, interrupt, or a fault
+//                                   that kills the task (status -1)
+//   from kernel mode: kernel_trap() interrupt, a lazy vmalloc sync, a
+//                                   uaccess fixup, or a panic
+//
+// Neither path writes satp (invariant 5).
+#include "kernel/types.h"
+#include "kernel/param.h"
+#include "kernel/riscv.h"
+#include "kernel/memlayout.h"
+#include "kernel/asm-offsets.h"
+#include "kernel/spinlock.h"
+#include "kernel/proc.h"
+#include "kernel/mm.h"
+#include "kernel/defs.h"
+
+_Static_assert(__builtin_offsetof(struct proc, kstack_top) == TASK_KSTACK_TOP, "asm-offsets");
+_Static_assert(__builtin_offsetof(struct proc, scratch) == TASK_SCRATCH, "asm-offsets");
+_Static_assert(__builtin_offsetof(struct proc, kstack_base) == TASK_KSTACK_BASE, "asm-offsets");
+_Static_assert(__builtin_offsetof(struct pt_regs, ra) == 1 * 8, "asm-offsets");
+_Static_assert(__builtin_offsetof(struct pt_regs, t6) == 31 * 8, "asm-offsets");
+_Static_assert(__builtin_offsetof(struct pt_regs, status) == PT_STATUS, "asm-offsets");
+_Static_assert(__builtin_offsetof(struct pt_regs, tval) == PT_TVAL, "asm-offsets");
+_Static_assert(sizeof(struct pt_regs) <= PT_SIZE, "asm-offsets");
+_Static_assert(__builtin_offsetof(struct context, tp) == CTX_TP, "asm-offsets");
+_Static_assert(__builtin_offsetof(struct context, s) == CTX_S0, "asm-offsets");
+
+#define TICK_HZ 100
+#define TIMEBASE_HZ 10000000   // QEMU virt's time CSR frequency
+
+uint64 ticks;
+struct spinlock tickslock;
+
+extern char trap_entry[];
+void enter_user(struct pt_regs *regs) __attribute__((noreturn));
+
+// Point this hart's traps at trap_entry and enable its interrupts sources.
+void
+trap_init_hart(void)
+{
+  if(cpuid() == 0)
+    initlock(&tickslock, "time");
+  csr_write(sscratch, 0);
+  csr_write(stvec, (uint64)trap_entry);
+  csr_set(sie, SIE_SEIE | SIE_STIE | SIE_SSIE);
+  sbi_set_timer(r_time() + TIMEBASE_HZ / TICK_HZ);
+}
+
+static void
+timer_interrupt(void)
+{
+  if(cpuid() == 0){
+    acquire(&tickslock);
+    ticks++;
+    wakeup(&ticks);
+    release(&tickslock);
+  }
+  sbi_set_timer(r_time() + TIMEBASE_HZ / TICK_HZ);
+}
+
+static void
+external_interrupt(void)
+{
+  int irq = plic_claim();
+  if(irq == UART0_IRQ)
+    uart_intr();
+  else if(irq == VIRTIO0_IRQ)
+    virtio_disk_intr();
+  else if(irq)
+    printf("unexpected interrupt irq=%d\n", irq);
+  if(irq)
+    plic_complete(irq);
+}
+
+// Handle an interrupt. Returns 1 for a timer tick (time to yield).
+static int
+handle_interrupt(uint64 scause)
+{
+  if(panicking)
+    for(;;)
+      asm volatile("wfi");   // another hart panicked: stop here
+  switch(scause & ~SCAUSE_INTR){
+  case IRQ_S_TIMER:
+    timer_interrupt();
+    return 1;
+  case IRQ_S_EXT:
+    external_interrupt();
+    return 0;
+  case IRQ_S_SOFT:
+    csr_clear(sip, SIE_SSIE);   // an IPI: only wakes the hart
+    return 0;
+  }
+  return 0;
+}
+
+// A user task faulted: one line on the console, then it dies with -1.
+static void
+user_fault(struct proc *p, struct pt_regs *regs)
+{
+  printf("pid %d (%s): %s at sepc=%p stval=%p, killed\n", p->pid, p->name,
+         scause_name(regs->cause), (void *)regs->epc, (void *)regs->tval);
+  setkilled(p);
+}
+
+// Prepare regs for sret to user mode. Interrupts stay off from here to the
+// sret, because sscratch will say "user mode" before we are there.
+void
+user_trap_return(void)
+{
+  struct pt_regs *regs = myproc()->regs;
+  intr_off();
+  regs->status &= ~(SSTATUS_SPP | SSTATUS_SUM);
+  regs->status |= SSTATUS_SPIE;
+}
+
+// A trap from user mode. Called by trap_entry with interrupts off; returns
+// to trap_entry, which goes back to user mode.
+void
+user_trap(struct pt_regs *regs)
+{
+  struct proc *p = myproc();
+  int tick = 0;
+  mycpu()->nr_traps++;
+
+  if(regs->cause & SCAUSE_INTR){
+    tick = handle_interrupt(regs->cause);
+  } else if(regs->cause == EXC_ECALL_U){
+    regs->epc += 4;   // return after the ecall
+    if(killed(p))
+      exit(-1);
+    intr_on();
+    syscall(regs);
+  } else {
+    user_fault(p, regs);
+  }
+  if(killed(p))
+    exit(-1);
+  if(tick)
+    yield();
+  user_trap_return();
+}
+
+// A page fault in kernel mode: a vmalloc root entry not yet synced into
+// this root, or a uaccess routine touching a bad user address. Anything
+// else is a kernel bug.
+static void
+kernel_page_fault(struct pt_regs *regs)
+{
+  if(vmalloc_fault(regs->tval))
+    return;
+  if(fixup_exception(regs))
+    return;
+  if(regs->tval >= VMALLOC_START && regs->tval < VMALLOC_END)
+    panic_regs(regs, "kernel %s at %p: no vmalloc mapping there",
+               scause_name(regs->cause), (void *)regs->tval);
+  panic_regs(regs, "kernel %s at %p", scause_name(regs->cause),
+             (void *)regs->tval);
+}
+
+// A trap from kernel mode, on the current task's kernel stack.
+void
+kernel_trap(struct pt_regs *regs)
+{
+  mycpu()->nr_traps++;
+  if((regs->status & SSTATUS_SPP) == 0)
+    panic_regs(regs, "kernel_trap: not from supervisor mode");
+  if(regs->cause & SCAUSE_INTR){
+    struct proc *p = myproc();
+    if(handle_interrupt(regs->cause) && p != mycpu()->idle && p->state == RUNNING)
+      yield();
+    return;
+  }
+  switch(regs->cause){
+  case EXC_INST_PAGE_FAULT:
+  case EXC_LOAD_PAGE_FAULT:
+  case EXC_STORE_PAGE_FAULT:
+    kernel_page_fault(regs);
+    return;
+  }
+  panic_regs(regs, "kernel trap: %s", scause_name(regs->cause));
+}
+
+// trap_entry found the stack pointer in the guard page below the stack.
+void
+kernel_stack_overflow(struct pt_regs *regs)
+{
+  panic_regs(regs, "kernel stack overflow: sp %p, stack is [%p, %p)",
+             (void *)regs->sp, (void *)myproc()->kstack_base,
+             (void *)myproc()->kstack_top);
+}
+
+// Leave for user mode for the first time on this stack (fork child, or
+// the first process after exec).
+void
+return_to_user(void)
+{
+  if(killed(myproc()))
+    exit(-1);
+  user_trap_return();
+  enter_user(myproc()->regs);
+}

@@ -1,0 +1,206 @@
+// vm.c: page tables: walking, mapping and unmapping, and the user half of
+// an address space (allocate, copy for fork, free).
+//
+// A root page (pgd) has 512 entries: 0-255 map the user half, private to
+// one mm; 256-511 are the kernel half, copied from kernel_pagetable and
+// pointing at page-table pages that all mms share (mm.c, kvm.c). Nothing
+// here ever frees a kernel-half page-table page.
+//
+// User leaves always have U and never G; kernel leaves the opposite.
+#include "kernel/types.h"
+#include "kernel/param.h"
+#include "kernel/riscv.h"
+#include "kernel/memlayout.h"
+#include "kernel/pgtable.h"
+#include "kernel/defs.h"
+
+// Return the address of the level-0 PTE for va in pgd. If a table on the
+// way is missing: with alloc, allocate a zeroed one; without, return 0.
+// Also returns 0 if allocation fails. pgd's caller must serialize changes.
+pte_t *
+walk(pagetable_t pgd, uint64 va, int alloc)
+{
+  pagetable_t table = pgd;
+  for(int level = 2; level > 0; level--){
+    pte_t *pte = &table[PX(level, va)];
+    if(pte_present(*pte)){
+      if(pte_leaf(*pte))
+        panic("walk: superpage at level %d for %p", level, (void *)va);
+      table = pte_table(*pte);
+      continue;
+    }
+    if(!alloc || (table = kalloc()) == 0)
+      return 0;
+    memset(table, 0, PGSIZE);
+    *pte = mk_pte(__pa(table), 0);
+  }
+  return &table[PX(0, va)];
+}
+
+// Map [va, va+size) to physical [pa, pa+size) with permissions perm.
+// va and size must be page-aligned and nothing may be mapped there yet.
+// Returns 0, or -1 if a page-table page could not be allocated (pages
+// mapped so far stay mapped; the caller unmaps them).
+int
+mappages(pagetable_t pgd, uint64 va, uint64 size, uint64 pa, int perm)
+{
+  if((va % PGSIZE) || (size % PGSIZE) || size == 0)
+    panic("mappages: unaligned va %p size %p", (void *)va, (void *)size);
+  for(uint64 off = 0; off < size; off += PGSIZE){
+    pte_t *pte = walk(pgd, va + off, 1);
+    if(pte == 0)
+      return -1;
+    if(pte_present(*pte))
+      panic("mappages: %p is already mapped", (void *)(va + off));
+    *pte = mk_pte(pa + off, perm);
+  }
+  return 0;
+}
+
+// Remove the mappings of npages pages from va; pages that are not mapped
+// are skipped. With do_free, give the physical pages back to kalloc.
+// The caller flushes the TLB.
+void
+unmappages(pagetable_t pgd, uint64 va, uint64 npages, int do_free)
+{
+  if(va % PGSIZE)
+    panic("unmappages: unaligned %p", (void *)va);
+  for(uint64 a = va; a < va + npages * PGSIZE; a += PGSIZE){
+    pte_t *pte = walk(pgd, a, 0);
+    if(pte == 0 || !pte_present(*pte))
+      continue;
+    if(!pte_leaf(*pte))
+      panic("unmappages: %p is not a leaf", (void *)a);
+    if(do_free)
+      kfree(__va(PTE2PA(*pte)));
+    *pte = 0;
+  }
+}
+
+// Physical address of the user page at va, or 0 if it is not mapped or
+// not user-accessible.
+uint64
+walkaddr(pagetable_t pgd, uint64 va)
+{
+  if(va >= MAXVA)
+    return 0;
+  pte_t *pte = walk(pgd, va, 0);
+  if(pte == 0 || !pte_present(*pte) || !pte_user(*pte))
+    return 0;
+  return PTE2PA(*pte);
+}
+
+// Grow a user half from oldsz to newsz bytes with zeroed pages readable,
+// writable and (per xperm) executable by the user. Returns newsz, or 0 on
+// failure, with everything this call mapped undone.
+uint64
+uvmalloc(pagetable_t pgd, uint64 oldsz, uint64 newsz, int xperm)
+{
+  if(newsz <= oldsz)
+    return oldsz;
+  if(newsz > MAXVA)
+    return 0;
+  for(uint64 a = PGROUNDUP(oldsz); a < newsz; a += PGSIZE){
+    void *page = kalloc();
+    if(page == 0){
+      uvmdealloc(pgd, a, oldsz);
+      return 0;
+    }
+    memset(page, 0, PGSIZE);
+    if(mappages(pgd, a, PGSIZE, __pa(page), PTE_R | PTE_W | PTE_U | xperm) < 0){
+      kfree(page);
+      uvmdealloc(pgd, a, oldsz);
+      return 0;
+    }
+  }
+  return newsz;
+}
+
+// Shrink a user half from oldsz to newsz bytes, freeing the pages.
+// Returns newsz. The caller flushes this hart's TLB.
+uint64
+uvmdealloc(pagetable_t pgd, uint64 oldsz, uint64 newsz)
+{
+  if(newsz >= oldsz)
+    return oldsz;
+  uint64 from = PGROUNDUP(newsz), to = PGROUNDUP(oldsz);
+  if(from < to)
+    unmappages(pgd, from, (to - from) / PGSIZE, 1);
+  return newsz;
+}
+
+// Copy the user half [0, sz) of old into new, page by page, with the same
+// permissions (fork). Unmapped pages, such as the stack guard, stay
+// unmapped. Returns 0, or -1 with new's user half left for the caller to
+// free.
+int
+uvmcopy(pagetable_t old, pagetable_t new, uint64 sz)
+{
+  for(uint64 va = 0; va < sz; va += PGSIZE){
+    pte_t *pte = walk(old, va, 0);
+    if(pte == 0 || !pte_present(*pte))
+      continue;
+    void *page = kalloc();
+    if(page == 0)
+      return -1;
+    memmove(page, __va(PTE2PA(*pte)), PGSIZE);
+    if(mappages(new, va, PGSIZE, __pa(page), PTE_FLAGS(*pte) & ~PTE_V) < 0){
+      kfree(page);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+// Free a page-table page of the user half and every table below it. The
+// leaves must already be unmapped.
+static void
+free_table(pagetable_t table, int level)
+{
+  for(int i = 0; i < PTRS_PER_TABLE; i++){
+    pte_t pte = table[i];
+    if(!pte_present(pte))
+      continue;
+    if(pte_leaf(pte) || level == 0)
+      panic("free_table: leaf still mapped at level %d", level);
+    free_table(pte_table(pte), level - 1);
+  }
+  kfree(table);
+}
+
+// Free the whole user half of pgd: the pages in [0, sz) and the user
+// page-table pages. Root entries 0-255 end up zero; the kernel half is
+// untouched. The caller flushes the TLB of any hart using pgd.
+void
+uvmfree_user(pagetable_t pgd, uint64 sz)
+{
+  unmappages(pgd, 0, PGROUNDUP(sz) / PGSIZE, 1);
+  for(int i = 0; i < KERNEL_PGD_FIRST; i++){
+    if(pte_present(pgd[i])){
+      free_table(pte_table(pgd[i]), 1);
+      pgd[i] = 0;
+    }
+  }
+}
+
+// Copy len bytes from kernel memory to user address dstva of pgd, through
+// the direct map, for an address space that is not (yet) in satp: exec
+// fills the new stack this way. Returns 0, or -1 if a page is not mapped.
+int
+copy_to_pgd(pagetable_t pgd, uint64 dstva, const void *src, uint64 len)
+{
+  while(len > 0){
+    uint64 page = PGROUNDDOWN(dstva);
+    uint64 pa = walkaddr(pgd, page);
+    if(pa == 0)
+      return -1;
+    uint64 n = PGSIZE - (dstva - page);
+    if(n > len)
+      n = len;
+    memmove((char *)__va(pa) + (dstva - page), src, n);
+    len -= n;
+    src = (const char *)src + n;
+    dstva += n;
+  }
+  return 0;
+}

@@ -1,0 +1,205 @@
+// vmalloc.c: the vmalloc area and the lazy sync of its root entries.
+//
+// vmalloc(size) hands out page-granular, virtually contiguous kernel
+// memory in [VMALLOC_START, VMALLOC_END), backed by pages from kalloc and
+// mapped only in kernel_pagetable. Each area is followed by an unmapped
+// guard page, and the area's first byte follows one (the first area starts
+// a page into the region), so a kernel stack overflowing downwards faults.
+//
+// Lazy sync (invariant 3): when an area needs a root entry that the
+// template did not have, the entry is created in the template only. A
+// root copied earlier lacks it; the first kernel access through such a
+// root faults, and vmalloc_fault() copies that one entry from the
+// template into the root in satp. Kernel stacks cannot wait for that (the
+// fault handler needs the stack), so switching to a task first syncs its
+// stack's entry (vmalloc_sync_stack, invariant 8).
+//
+// With VMSYNC=prealloc all 64 root entries of the area are filled at boot,
+// as Linux does since 6.5, and no sync ever happens.
+//
+// Lock order: vmalloc_lock, then kmem.lock.
+#include "kernel/types.h"
+#include "kernel/param.h"
+#include "kernel/riscv.h"
+#include "kernel/memlayout.h"
+#include "kernel/pgtable.h"
+#include "kernel/spinlock.h"
+#include "kernel/proc.h"
+#include "kernel/defs.h"
+
+#define MAX_AREAS (NPROC * 2 + 64)
+
+// An allocated area: [start, start + size) is mapped, the page after it
+// is the guard.
+struct vm_area {
+  uint64 start;
+  uint64 size;
+};
+
+static struct spinlock vmalloc_lock;
+static struct vm_area areas[MAX_AREAS];  // sorted by start
+static int nareas;
+
+void
+vmalloc_init(void)
+{
+  initlock(&vmalloc_lock, "vmalloc");
+#ifdef VMSYNC_PREALLOC
+  for(uint64 va = VMALLOC_START; va < VMALLOC_END; va += 1UL << PXSHIFT(2)){
+    pte_t *root = &kernel_pagetable[PX(2, va)];
+    pagetable_t pmd = kalloc();
+    if(pmd == 0)
+      panic("vmalloc_init: out of memory");
+    memset(pmd, 0, PGSIZE);
+    *root = mk_pte(__pa(pmd), 0);
+  }
+#endif
+}
+
+// Find the lowest gap of size bytes plus a guard page and record an area
+// there. Returns its start, or 0. Caller holds vmalloc_lock.
+static uint64
+area_insert(uint64 size)
+{
+  if(nareas == MAX_AREAS)
+    return 0;
+  uint64 start = VMALLOC_START + PGSIZE;  // guard below the first area
+  int i = 0;
+  for(; i < nareas; i++){
+    if(start + size + PGSIZE <= areas[i].start)
+      break;
+    start = areas[i].start + areas[i].size + PGSIZE;
+  }
+  if(start + size + PGSIZE > VMALLOC_END)
+    return 0;
+  memmove(&areas[i + 1], &areas[i], (nareas - i) * sizeof(areas[0]));
+  areas[i] = (struct vm_area){ .start = start, .size = size };
+  nareas++;
+  return start;
+}
+
+// Remove the area starting at start; returns its size, or 0 if there is
+// none. Caller holds vmalloc_lock.
+static uint64
+area_remove(uint64 start)
+{
+  for(int i = 0; i < nareas; i++){
+    if(areas[i].start == start){
+      uint64 size = areas[i].size;
+      nareas--;
+      memmove(&areas[i], &areas[i + 1], (nareas - i) * sizeof(areas[0]));
+      return size;
+    }
+  }
+  return 0;
+}
+
+// Unmap [va, va+size) from the template, make every hart forget it, then
+// free the pages. Caller holds vmalloc_lock.
+static void
+unmap_area(uint64 va, uint64 size)
+{
+  uint64 pages[64];
+  uint64 npages = size / PGSIZE;
+  for(uint64 done = 0; done < npages; done += NELEM(pages)){
+    uint64 n = npages - done < NELEM(pages) ? npages - done : NELEM(pages);
+    uint64 base = va + done * PGSIZE;
+    for(uint64 i = 0; i < n; i++){
+      pte_t *pte = walk(kernel_pagetable, base + i * PGSIZE, 0);
+      pages[i] = pte && pte_present(*pte) ? PTE2PA(*pte) : 0;
+      if(pte)
+        *pte = 0;
+    }
+    // No hart may still reach the pages when they are reused (invariant 10).
+    sfence_vma();
+    if(ncpu > 1)
+      sbi_remote_sfence_vma(0, base, n * PGSIZE);
+    for(uint64 i = 0; i < n; i++)
+      if(pages[i])
+        kfree(__va(pages[i]));
+  }
+}
+
+// Allocate size bytes (rounded up to pages) of virtually contiguous kernel
+// memory, not zeroed. Returns 0 if the area or memory is exhausted.
+void *
+vmalloc(uint64 size)
+{
+  if(size == 0 || size > VMALLOC_END - VMALLOC_START)
+    return 0;
+  size = PGROUNDUP(size);
+  acquire(&vmalloc_lock);
+  uint64 start = area_insert(size);
+  if(start == 0){
+    release(&vmalloc_lock);
+    return 0;
+  }
+  for(uint64 off = 0; off < size; off += PGSIZE){
+    void *page = kalloc();
+    if(page == 0 ||
+       mappages(kernel_pagetable, start + off, PGSIZE, __pa(page),
+                PTE_R | PTE_W | PTE_G) < 0){
+      if(page)
+        kfree(page);
+      unmap_area(start, off);
+      area_remove(start);
+      release(&vmalloc_lock);
+      return 0;
+    }
+  }
+  release(&vmalloc_lock);
+  return (void *)start;
+}
+
+// Free an area returned by vmalloc. Every hart's TLB forgets it before its
+// pages are reused.
+void
+vfree(void *addr)
+{
+  acquire(&vmalloc_lock);
+  uint64 size = area_remove((uint64)addr);
+  if(size == 0)
+    panic("vfree: %p was not allocated by vmalloc", addr);
+  unmap_area((uint64)addr, size);
+  release(&vmalloc_lock);
+}
+
+// Copy root entry idx from the template into pgd if pgd lacks it.
+// Returns 1 if it copied.
+static int
+sync_root_entry(pagetable_t pgd, int idx)
+{
+  pte_t want = kernel_pagetable[idx];
+  if(!pte_present(want) || pgd[idx] == want)
+    return 0;
+  if(pte_present(pgd[idx]))
+    panic("vmalloc sync: root entry %d differs from the template", idx);
+  pgd[idx] = want;
+  mycpu()->nr_vmalloc_syncs++;
+  return 1;
+}
+
+// A kernel-mode page fault at addr in the vmalloc area. If the template
+// maps addr's root entry and the root in satp does not, copy the entry
+// and return 1: the faulting access is retried. Otherwise return 0 (a
+// real bug: the caller panics). Reads satp, not the task: a kernel thread
+// runs on a borrowed root.
+int
+vmalloc_fault(uint64 addr)
+{
+  if(addr < VMALLOC_START || addr >= VMALLOC_END)
+    return 0;
+  if(!sync_root_entry(current_pgd(), PX(2, addr)))
+    return 0;
+  sfence_vma_addr(addr);
+  return 1;
+}
+
+// Make p's kernel stack reachable through pgd before p runs on it.
+// Interrupts are off (called during a context switch).
+void
+vmalloc_sync_stack(pagetable_t pgd, struct proc *p)
+{
+  if(p->kstack_base && sync_root_entry(pgd, PX(2, p->kstack_base)))
+    sfence_vma();
+}
