@@ -45,7 +45,7 @@ KOBJS = $(addprefix $(K)/, \
 	sysproc.o sysfile.o uart.o console.o plic.o virtio_blk.o bio.o log.o \
 	fs.o file.o pipe.o ptdump.o)
 
-all: $(K)/kernel fs.img
+all: $(K)/kernel fs.img mkfs/fsck
 
 $(K)/%.o: $(K)/%.c $(wildcard $(K)/*.h)
 	$(CC) $(CFLAGS) -c -o $@ $<
@@ -57,7 +57,7 @@ $(K)/%.o: $(K)/%.S $(wildcard $(K)/*.h)
 # empty table, list the text symbols, link again with them. The table sits
 # after .rodata, so text addresses do not move between the two links.
 $(K)/kernel: $(KOBJS) $(K)/kernel.ld scripts/ksyms.sh
-	printf '.section .ksyms,"a"\n.globl ksyms_count\nksyms_count: .quad 0\n' > $(K)/ksyms0.S
+	sh scripts/ksyms.sh --empty > $(K)/ksyms0.S
 	$(CC) $(ASFLAGS) -c -o $(K)/ksyms0.o $(K)/ksyms0.S
 	$(LD) $(LDFLAGS) -T $(K)/kernel.ld -o $(K)/kernel.pass1 $(KOBJS) $(K)/ksyms0.o
 	sh scripts/ksyms.sh $(NM) $(K)/kernel.pass1 > $(K)/ksyms.S
@@ -90,8 +90,11 @@ $(U)/_%: $(U)/%.o $(ULIB) $(U)/user.ld
 
 .PRECIOUS: $(U)/%.o
 
-mkfs/mkfs: mkfs/mkfs.c $(K)/fs.h $(K)/param.h $(K)/stat.h
+mkfs/mkfs: mkfs/mkfs.c $(K)/fs.h $(K)/param.h $(K)/stat.h $(K)/types.h
 	$(HOSTCC) -Wall -Werror -O2 -I. -o $@ mkfs/mkfs.c
+
+mkfs/fsck: mkfs/fsck.c $(K)/fs.h $(K)/param.h $(K)/stat.h $(K)/types.h
+	$(HOSTCC) -Wall -Werror -O2 -I. -o $@ mkfs/fsck.c
 
 fs.img: mkfs/mkfs README.md $(UPROGS)
 	mkfs/mkfs fs.img README.md $(UPROGS)
@@ -122,7 +125,7 @@ test: deps
 clean:
 	rm -f $(K)/*.o $(K)/kernel $(K)/kernel.pass1 $(K)/kernel.asm $(K)/kernel.sym \
 	  $(K)/ksyms.S $(K)/ksyms0.S $(U)/*.o $(U)/_* $(U)/*.asm $(U)/lib/*.o \
-	  $(U)/lib/usys.S mkfs/mkfs fs.img
-	rm -rf tests/__pycache__
+	  $(U)/lib/usys.S mkfs/mkfs mkfs/fsck fs.img
+	rm -rf tests/__pycache__ tests/out
 
 .PHONY: all qemu test clean deps print-qemu

@@ -75,11 +75,14 @@ fdt_parse(uint64 dtb_pa)
     if(token == FDT_BEGIN_NODE){
       const char *name = (const char *)p;
       depth++;
-      in_memory = depth == 2 && starts_with(name, "memory");
-      if(depth == 2 && starts_with(name, "cpus"))
-        in_cpus = 1;
-      in_cpu = in_cpus && depth == 3 && starts_with(name, "cpu@");
-      cpu_ok = 1;
+      if(depth == 2){
+        in_memory = starts_with(name, "memory");
+        in_cpus = starts_with(name, "cpus");
+      }
+      if(depth == 3){
+        in_cpu = in_cpus && starts_with(name, "cpu@");
+        cpu_ok = 1;
+      }
       p += (strlen(name) + 4) & ~3;
     } else if(token == FDT_END_NODE){
       if(in_cpu && depth == 3 && cpu_ok && fdt_nharts < NCPU)
@@ -99,12 +102,13 @@ fdt_parse(uint64 dtb_pa)
         root_sc = be32(val);
       else if(in_cpus && depth == 2 && strncmp(pname, "#address-cells", 15) == 0)
         cpus_ac = be32(val);
-      else if(in_memory && strncmp(pname, "reg", 4) == 0 && ram_end == 0){
+      else if(in_memory && depth == 2 && strncmp(pname, "reg", 4) == 0 &&
+              ram_end == 0){
         ram_start = read_cells(val, root_ac);
         ram_end = ram_start + read_cells(val + 4 * root_ac, root_sc);
-      } else if(in_cpu && strncmp(pname, "reg", 4) == 0)
+      } else if(in_cpu && depth == 3 && strncmp(pname, "reg", 4) == 0)
         cpu_reg = read_cells(val, cpus_ac);
-      else if(in_cpu && strncmp(pname, "status", 7) == 0)
+      else if(in_cpu && depth == 3 && strncmp(pname, "status", 7) == 0)
         cpu_ok = strncmp((const char *)val, "okay", 5) == 0;
       p += 8 + ((len + 3) & ~3);
     } else if(token == FDT_NOP){

@@ -113,6 +113,8 @@ walk_frames(uint64 pc, uint64 fp)
   for(int i = 1; i < 32 && frame_ok(fp); i++){
     uint64 ra = *(uint64 *)(fp - 8);
     uint64 next = *(uint64 *)(fp - 16);
+    if(next == 0)
+      break;   // a task's first function: its ra is not a call site
     print_symbol(i, ra - 4);   // the call instruction, not the one after
     if(next <= fp)
       break;

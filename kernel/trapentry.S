@@ -29,6 +29,10 @@
   sd t0, PT_CAUSE(sp)
   csrr t0, stval
   sd t0, PT_TVAL(sp)
+  # A trap during a uaccess copy leaves SUM set; the handler must not run
+  # with user memory open to it (sret restores the saved sstatus).
+  li t0, 1 << 18
+  csrc sstatus, t0
 .endm
 
 # Restore sepc, sstatus and every register but tp and sp from sp.

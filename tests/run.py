@@ -1,0 +1,392 @@
+#!/usr/bin/env python3
+"""run.py: canopy's test driver, behind `make test`.
+
+Boots canopy headless on a copy of fs.img and runs, in order:
+
+  boot      boot_to_prompt: the shell prompt appears (boot time printed)
+  shell     shell_*: a few commands typed at the shell, output compared
+  usertests one test per "test NAME: OK|FAILED" line of `usertests -q`,
+            and usertests_complete for its final "ALL TESTS PASSED"
+  (always)  poweroff_exits_qemu: `poweroff` makes QEMU exit by itself
+  fsck      fsck_after_usertests: mkfs/fsck accepts the image afterwards
+  host      every tests/host/*.sh; each prints "test NAME: OK|FAIL" lines
+  matrix    boot_cpus1_128M, boot_cpus8_1G: boot other machines, `echo ok`,
+            poweroff
+  (always)  no_kernel_panic: no console ever printed "panic: "
+
+A kernel panic stops the run at once (the console's tail is printed); a
+time-out fails the test that waited and ends that machine's session. QEMU
+is killed on every way out. One line per test, "name: OK" or
+"name: FAIL (reason)", then the last line "N passed, N failed"; the exit
+status is 1 if anything failed.
+
+Console logs go to tests/out/console-<machine>.log. To add a test, add a
+function below and call it from main(); tests/qemu.py has the Machine.
+"""
+
+import argparse
+import glob
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from qemu import (REPO, Machine, MachineError, KernelPanic, Timeout,  # noqa: E402
+                  QemuExited, qemu_command, copy_image, kill_all)
+
+OUT = os.path.join(REPO, "tests", "out")
+GROUPS = ["shell", "usertests", "fsck", "host", "matrix"]
+
+# Time limits in seconds, multiplied by --timeout-scale.
+BOOT_TIMEOUT = 60
+SHELL_TIMEOUT = 30
+USERTESTS_TIMEOUT = 600
+POWEROFF_TIMEOUT = 10
+HOST_TIMEOUT = 300
+
+
+class Results:
+    """Collects verdicts and prints each one as it is known."""
+
+    def __init__(self):
+        self.passed = 0
+        self.failed = []
+
+    def ok(self, name):
+        self.passed += 1
+        print("%s: OK" % name, flush=True)
+
+    def fail(self, name, reason):
+        self.failed.append(name)
+        reason = " ".join(str(reason).split())   # one line
+        print("%s: FAIL (%s)" % (name, reason), flush=True)
+
+    def check(self, name, good, reason):
+        if good:
+            self.ok(name)
+        else:
+            self.fail(name, reason)
+
+    def summary(self):
+        print("%d passed, %d failed" % (self.passed, len(self.failed)), flush=True)
+        return 1 if self.failed else 0
+
+
+class StopRun(Exception):
+    """A kernel panic: nothing after it can be trusted."""
+
+
+def info(msg):
+    print("# " + msg, flush=True)
+
+
+# ---- shell tests ------------------------------------------------------------
+#
+# Each test is a list of (command, expected). expected is None (output not
+# checked), a string (the whole output, compared line by line without
+# trailing blanks), or a list of regexes that must each match some line.
+
+SHELL_TESTS = [
+    ("shell_echo", [("echo hello", "hello")]),
+    ("shell_pipe_wc", [("echo abc | wc", "1 1 4")]),
+    ("shell_ls", [("ls", [r"^README\.md\s", r"^usertests\s"])]),
+    ("shell_grep_pipe", [("cat README.md | grep canopy", [r"canopy"])]),
+    ("shell_redirect", [("echo x > f", ""), ("cat f", "x")]),
+    ("shell_mkdir_cd", [("mkdir d", ""), ("cd d", ""), ("echo y > g", ""),
+                        ("cat g", "y"), ("cd /", "")]),
+]
+
+
+def normalize(text):
+    lines = [l.rstrip() for l in text.split("\n")]
+    return "\n".join(lines).strip("\n")
+
+
+def output_problem(cmd, out, expected):
+    """None if out is what cmd should print, else a description."""
+    if expected is None:
+        return None
+    got = normalize(out)
+    if isinstance(expected, str):
+        if got == expected:
+            return None
+        return "%r printed %r, expected %r" % (cmd, got, expected)
+    for pattern in expected:
+        if not re.search(pattern, got, re.M):
+            return "%r printed %r, expected a line matching %r" % (cmd, got, pattern)
+    return None
+
+
+def run_shell_tests(m, res):
+    for name, steps in SHELL_TESTS:
+        problem = None
+        for cmd, expected in steps:
+            try:
+                out = m.run(cmd, SHELL_TIMEOUT)
+            except (Timeout, QemuExited) as e:
+                res.fail(name, e)
+                raise
+            problem = problem or output_problem(cmd, out, expected)
+        res.check(name, problem is None, problem)
+
+
+# ---- usertests --------------------------------------------------------------
+
+def parse_usertests(text):
+    """Split usertests output at each "test NAME: ". Returns a list of
+    (name, passed, reason) and whether "ALL TESTS PASSED" was printed.
+    A failing test may print lines of its own before FAILED."""
+    starts = list(re.finditer(r"test (\S+): ", text))
+    verdicts = []
+    for i, s in enumerate(starts):
+        end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
+        body = text[s.end():end]
+        lines = [l.strip() for l in body.split("\n")]
+        if lines and lines[0] == "OK":
+            verdicts.append((s.group(1), True, ""))
+        elif "FAILED" in body:
+            reason = " | ".join(l for l in lines
+                                if l and "TESTS" not in l and not l.startswith("$"))
+            verdicts.append((s.group(1), False, reason[:300]))
+        else:
+            verdicts.append((s.group(1), False, "no verdict: %r" % body.strip()[:200]))
+    return verdicts, "ALL TESTS PASSED" in text
+
+
+def run_usertests(m, res):
+    start = len(m.text)
+    t0 = time.monotonic()
+    m.send("usertests -q")
+    error = None
+    try:
+        m.expect(r"ALL TESTS PASSED|SOME TESTS FAILED", USERTESTS_TIMEOUT,
+                 what="usertests -q to finish (ALL TESTS PASSED or SOME TESTS FAILED)")
+        m.expect(r"\$ ", SHELL_TIMEOUT, what="the prompt after usertests")
+        info("usertests -q: %.1f s" % (time.monotonic() - t0))
+    except (Timeout, QemuExited) as e:
+        error = e
+    except KernelPanic:
+        report_usertests(m.text[start:], res, "running when the kernel panicked")
+        raise
+    report_usertests(m.text[start:], res, str(error) if error else None)
+    if error:
+        raise error
+
+
+def report_usertests(text, res, error):
+    verdicts, complete = parse_usertests(text)
+    for i, (name, passed, reason) in enumerate(verdicts):
+        last = i == len(verdicts) - 1
+        if error and last and not passed:
+            reason = error          # the test that was running
+        res.check("usertests_" + name, passed, reason)
+    res.check("usertests_complete", complete,
+              error or "usertests did not print ALL TESTS PASSED")
+
+
+# ---- host-side checks ---------------------------------------------------------
+
+def run_fsck(img, res):
+    fsck = os.path.join(REPO, "mkfs", "fsck")
+    if not os.access(fsck, os.X_OK):
+        info("mkfs/fsck not built: fsck_after_usertests skipped")
+        return
+    p = subprocess.run([fsck, img], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       universal_newlines=True)
+    res.check("fsck_after_usertests", p.returncode == 0,
+              "mkfs/fsck exited %d: %s" % (p.returncode, p.stdout.strip()[-300:]))
+
+
+def run_host_scripts(img, res, scale):
+    env = dict(os.environ, CANOPY_REPO=REPO)
+    if img:
+        env["CANOPY_FSIMG"] = img
+    for script in sorted(glob.glob(os.path.join(REPO, "tests", "host", "*.sh"))):
+        label = "host_" + os.path.splitext(os.path.basename(script))[0]
+        try:
+            p = subprocess.run(["sh", script], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, universal_newlines=True,
+                               timeout=HOST_TIMEOUT * scale)
+        except subprocess.TimeoutExpired:
+            res.fail(label, "timed out after %g s" % (HOST_TIMEOUT * scale))
+            continue
+        seen_fail = False
+        for m in re.finditer(r"^test (\S+): (OK|FAIL.*)$", p.stdout, re.M):
+            passed = m.group(2) == "OK"
+            seen_fail = seen_fail or not passed
+            reason = m.group(2)[4:].strip(" :-")
+            if reason.startswith("(") and reason.endswith(")"):
+                reason = reason[1:-1]
+            res.check(m.group(1), passed, reason or "failed")
+        if p.returncode != 0 and not seen_fail:
+            res.fail(label, "exited %d: %s" % (p.returncode, p.stdout.strip()[-300:]))
+
+
+# ---- machines -----------------------------------------------------------------
+
+def new_machine(args, tmpdir, name, cpus, mem):
+    img = copy_image(args.fsimg, tmpdir)
+    cmd = qemu_command(img, cpus, mem, args.qemu_extra, args.qemu_cmd)
+    log = os.path.join(OUT, "console-%s.log" % name)
+    return Machine(cmd, log, args.timeout_scale), img
+
+
+def print_tail(m, lines):
+    print("--- console tail (all of it in %s) ---" % os.path.relpath(m.log_path, REPO))
+    print(m.tail(lines))
+    print("---", flush=True)
+
+
+def panic_stop(m, res, err):
+    res.fail("no_kernel_panic", err)
+    print_tail(m, 40)
+    raise StopRun()
+
+
+def boot(m, res, name, label):
+    """Boot m to the prompt; records test name. False if it did not boot."""
+    try:
+        secs = m.boot(BOOT_TIMEOUT)
+    except (Timeout, QemuExited) as e:
+        res.fail(name, e)
+        print_tail(m, 20)
+        return False
+    info("boot (%s): %.2f s" % (label, secs))
+    res.ok(name)
+    return True
+
+
+def poweroff(m, res):
+    """poweroff_exits_qemu; True if QEMU exited by itself."""
+    exited = m.poweroff(POWEROFF_TIMEOUT)
+    m.check_panic()
+    res.check("poweroff_exits_qemu", exited,
+              "QEMU still running %g s after poweroff" % (POWEROFF_TIMEOUT * m.scale))
+    return exited
+
+
+def main_session(args, res, tmpdir):
+    """Boot the main machine and run everything that needs it. Returns the
+    disk image if the machine shut down cleanly, else None."""
+    label = "%s harts, %s" % (args.cpus, args.mem)
+    m, img = new_machine(args, tmpdir, "main", args.cpus, args.mem)
+    try:
+        if not boot(m, res, "boot_to_prompt", label):
+            return None
+        try:
+            if "shell" in args.only:
+                run_shell_tests(m, res)
+            if "usertests" in args.only:
+                run_usertests(m, res)
+        except (Timeout, QemuExited):
+            info("the rest of the tests on this machine were not run")
+            print_tail(m, 20)
+            return None
+        return img if poweroff(m, res) else None
+    except KernelPanic as e:
+        panic_stop(m, res, e)
+    finally:
+        m.kill()
+
+
+def matrix_boot(args, res, tmpdir, cpus, mem):
+    name = "boot_cpus%s_%s" % (cpus, mem)
+    m, _ = new_machine(args, tmpdir, name, cpus, mem)
+    try:
+        m.boot(BOOT_TIMEOUT)
+        info("boot (%s harts, %s): %.2f s" % (cpus, mem, m.boot_seconds))
+        out = m.run("echo ok", SHELL_TIMEOUT)
+        problem = output_problem("echo ok", out, "ok")
+        if problem:
+            res.fail(name, problem)
+            return
+        if not m.poweroff(POWEROFF_TIMEOUT):
+            res.fail(name, "QEMU still running after poweroff")
+            return
+        m.check_panic()
+        res.ok(name)
+    except KernelPanic as e:
+        panic_stop(m, res, e)
+    except (Timeout, QemuExited) as e:
+        res.fail(name, e)
+    finally:
+        m.kill()
+
+
+# ---- main -----------------------------------------------------------------------
+
+def parse_args():
+    p = argparse.ArgumentParser(description="Boot canopy and run its tests.")
+    p.add_argument("--cpus", default="3", help="harts of the main machine (default 3)")
+    p.add_argument("--mem", default="128M", help="memory of the main machine (default 128M)")
+    p.add_argument("--only", default=",".join(GROUPS),
+                   help="comma-separated groups to run: " + ",".join(GROUPS))
+    p.add_argument("--boot-only", action="store_true",
+                   help="only boot the main machine to the prompt and power it off")
+    p.add_argument("--timeout-scale", type=float, default=1.0,
+                   help="multiply every time limit (slow hosts)")
+    p.add_argument("--fsimg", default=os.path.join(REPO, "fs.img"),
+                   help="disk image to copy (default fs.img)")
+    p.add_argument("--qemu-extra", default=None, help="QEMUEXTRA for the Makefile")
+    p.add_argument("--qemu-cmd", default=None,
+                   help="run this instead of the Makefile's QEMU command "
+                        "({fsimg} {cpus} {mem} are filled in), e.g. "
+                        "'python3 tests/fake_qemu.py'")
+    args = p.parse_args()
+    args.only = set(g.strip() for g in args.only.split(",") if g.strip())
+    unknown = args.only - set(GROUPS)
+    if unknown:
+        p.error("unknown group(s) %s; groups are %s" % (",".join(sorted(unknown)), ",".join(GROUPS)))
+    if args.boot_only:
+        args.only = set()
+    return args
+
+
+def run_all(args, res, tmpdir):
+    img = main_session(args, res, tmpdir)
+    if "fsck" in args.only and img:
+        run_fsck(img, res)
+    if "host" in args.only:
+        run_host_scripts(img, res, args.timeout_scale)
+    if "matrix" in args.only:
+        matrix_boot(args, res, tmpdir, 1, "128M")
+        matrix_boot(args, res, tmpdir, 8, "1G")
+    if "no_kernel_panic" not in res.failed:
+        res.ok("no_kernel_panic")
+
+
+def on_sigterm(signum, frame):
+    raise KeyboardInterrupt()
+
+
+def main():
+    args = parse_args()
+    signal.signal(signal.SIGTERM, on_sigterm)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    os.makedirs(OUT, exist_ok=True)
+    res = Results()
+    tmpdir = tempfile.mkdtemp(prefix="canopy-test-")
+    try:
+        if not os.path.exists(args.fsimg):
+            res.fail("boot_to_prompt", "%s does not exist: run make first" % args.fsimg)
+        else:
+            run_all(args, res, tmpdir)
+    except StopRun:
+        info("run stopped after a kernel panic")
+    except KeyboardInterrupt:
+        res.fail("interrupted", "the run was interrupted")
+    except (MachineError, subprocess.CalledProcessError, OSError) as e:
+        res.fail("harness", e)
+    finally:
+        kill_all()
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    return res.summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
