@@ -43,11 +43,12 @@ KOBJS = $(addprefix $(K)/, \
 	sleeplock.o kalloc.o vm.o kvm.o mm.o vmalloc.o uaccess.o copy_user.o \
 	proc.o sched.o swtch.o kthread.o exec.o trapentry.o trap.o syscall.o \
 	sysproc.o sysfile.o uart.o console.o plic.o virtio_blk.o bio.o log.o \
-	fs.o file.o pipe.o ptdump.o)
+	fs.o file.o pipe.o ptdump.o faultinject.o ktest/ktest.o \
+	ktest/vm_test.o ktest/sched_test.o)
 
 all: $(K)/kernel fs.img mkfs/fsck
 
-$(K)/%.o: $(K)/%.c $(wildcard $(K)/*.h)
+$(K)/%.o: $(K)/%.c $(wildcard $(K)/*.h $(K)/ktest/*.h)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(K)/%.o: $(K)/%.S $(wildcard $(K)/*.h)
@@ -123,7 +124,7 @@ test: deps
 	@python3 tests/run.py --cpus $(CPUS) --mem $(MEM)
 
 clean:
-	rm -f $(K)/*.o $(K)/kernel $(K)/kernel.pass1 $(K)/kernel.asm $(K)/kernel.sym \
+	rm -f $(K)/*.o $(K)/ktest/*.o $(K)/kernel $(K)/kernel.pass1 $(K)/kernel.asm $(K)/kernel.sym \
 	  $(K)/ksyms.S $(K)/ksyms0.S $(U)/*.o $(U)/_* $(U)/*.asm $(U)/lib/*.o \
 	  $(U)/lib/usys.S mkfs/mkfs mkfs/fsck fs.img
 	rm -rf tests/__pycache__ tests/out

@@ -64,6 +64,8 @@ void            plic_complete(int irq);
 // kalloc.c: physical pages, handed out by direct-map address
 void            kinit(void);
 void           *kalloc(void);
+void           *kzalloc(void);
+void            kzerod_start(void);
 void            kfree(void *page);
 uint64          nr_free_pages(void);
 
@@ -86,6 +88,7 @@ void            kvminithart(void);
 // mm.c: struct mm and its counts
 extern struct mm init_mm;
 void            mm_init(void);
+struct mm      *mm_slot(int i);
 struct mm      *mm_alloc(void);
 void            mmgrab(struct mm *mm);
 void            mmdrop(struct mm *mm);
@@ -95,7 +98,9 @@ void            switch_mm(struct mm *prev, struct mm *next, struct proc *tsk);
 
 // vmalloc.c: the vmalloc area and lazy sync of its root entries
 void            vmalloc_init(void);
+void           *__vmalloc_range(uint64 size, uint64 lo, uint64 hi);
 void           *vmalloc(uint64 size);
+void           *vmalloc_task_stack(void);
 void            vfree(void *addr);
 int             vmalloc_fault(uint64 addr);
 void            vmalloc_sync_stack(pagetable_t pgd, struct proc *p);
@@ -110,7 +115,7 @@ int             fixup_exception(struct pt_regs *regs);
 
 // proc.c: tasks, fork, exit, wait, kill
 void            proc_init(void);
-struct proc    *alloc_task(void);
+struct proc    *alloc_task(void *kstack);
 void            free_task(struct proc *p);
 void            userinit(void);
 int             fork(void);
@@ -142,6 +147,9 @@ void            swtch(struct context *old, struct context *new);
 
 // kthread.c
 struct proc    *kthread_create(int (*fn)(void *), void *arg, const char *name);
+struct proc    *kthread_alloc(int (*fn)(void *), void *arg, const char *name, void *kstack);
+void            kthread_bind(struct proc *p, int cpu);
+void            kthread_start(struct proc *p);
 int             kthread_stop(struct proc *p);
 int             kthread_should_stop(void);
 
@@ -240,6 +248,14 @@ int             pipealloc(struct file **f0, struct file **f1);
 void            pipeclose(struct pipe *pi, int writable);
 int             piperead(struct pipe *pi, uint64 addr, int n);
 int             pipewrite(struct pipe *pi, uint64 addr, int n);
+
+// ktest/: kernel self-tests
+#define KTEST_MSG 160
+struct ktest {
+  const char *name;
+  int (*fn)(char *msg);   // 0 = pass; -1 = fail, with msg (KTEST_MSG bytes) set
+};
+extern const struct ktest vm_tests[], sched_tests[];
 
 // ptdump.c
 int             ptdump_pid(int pid);

@@ -38,10 +38,9 @@ static int
 load_segment(struct mm *mm, struct inode *ip, struct proghdr *ph, int perm)
 {
   for(uint64 done = 0; done < ph->memsz; done += PGSIZE){
-    char *page = kalloc();
+    char *page = kzalloc();
     if(page == 0)
       return -1;
-    memset(page, 0, PGSIZE);
     if(mappages(mm->pgd, ph->vaddr + done, PGSIZE, __pa(page), perm) < 0){
       kfree(page);
       return -1;

@@ -3,7 +3,11 @@
 // word. Pages never used yet are not on the list: they are handed out from
 // the untouched ranges in address order, so boot does not have to write
 // to every page of RAM (that took 2 s of a 1 GiB boot under QEMU).
-// kmem.lock protects the list, the ranges and the count.
+// kmem.lock protects the lists, the ranges and the count.
+//
+// [kzerod], a kernel thread, keeps a pool of pages zeroed ahead of demand,
+// so that kzalloc(), used for page tables and user memory, rarely has to
+// zero a page while a process waits. Pooled pages count as free.
 //
 // Managed: all RAM the device tree reports, less OpenSBI (below the
 // kernel's load address), the kernel image and the device-tree blob.
@@ -12,6 +16,7 @@
 #include "kernel/riscv.h"
 #include "kernel/memlayout.h"
 #include "kernel/spinlock.h"
+#include "kernel/proc.h"
 #include "kernel/defs.h"
 
 extern char _kernel_end[];   // first address after the kernel (kernel.ld)
@@ -29,8 +34,15 @@ static struct {
   struct spinlock lock;
   struct run *freelist;
   struct fresh_range fresh[2];   // RAM below and above the device tree
-  uint64 nfree;                  // free pages: list plus fresh ranges
+  struct run *zeroed;            // pages kzerod has zeroed
+  uint64 nzeroed;
+  uint64 nfree;                  // free pages: lists plus fresh ranges
 } kmem;
+
+#define ZERO_POOL_HIGH 64   // kzerod fills the pool up to this many pages
+#define ZERO_POOL_LOW  32   // and is woken when it falls below this
+
+static struct proc *kzerod_task;
 
 static void
 add_fresh(int i, uint64 pa_start, uint64 pa_end)
@@ -71,6 +83,20 @@ take_fresh(void)
   return 0;
 }
 
+// Take a free page that is not in the zeroed pool: from the free list,
+// else the fresh ranges. Returns 0 if there is none. Caller holds
+// kmem.lock; the count is the caller's business.
+static struct run *
+take_unzeroed(void)
+{
+  struct run *r = kmem.freelist;
+  if(r){
+    kmem.freelist = r->next;
+    return r;
+  }
+  return take_fresh();
+}
+
 // Return a page to the free list. In debug builds (-DDEBUG) it is filled
 // with junk so that a use after free shows up as garbage.
 void
@@ -95,11 +121,11 @@ void *
 kalloc(void)
 {
   acquire(&kmem.lock);
-  struct run *r = kmem.freelist;
-  if(r)
-    kmem.freelist = r->next;
-  else
-    r = take_fresh();
+  struct run *r = take_unzeroed();
+  if(r == 0 && (r = kmem.zeroed) != 0){   // last resort: the zeroed pool
+    kmem.zeroed = r->next;
+    kmem.nzeroed--;
+  }
   if(r)
     kmem.nfree--;
   release(&kmem.lock);
@@ -108,6 +134,65 @@ kalloc(void)
     memset(r, 0xa5, PGSIZE);
 #endif
   return r;
+}
+
+// Allocate one zeroed page, from kzerod's pool when it has one. Returns
+// 0 when memory is exhausted.
+void *
+kzalloc(void)
+{
+  acquire(&kmem.lock);
+  struct run *r = kmem.zeroed;
+  if(r){
+    kmem.zeroed = r->next;
+    kmem.nzeroed--;
+    kmem.nfree--;
+  }
+  int wake = kmem.nzeroed < ZERO_POOL_LOW && kzerod_task;
+  release(&kmem.lock);
+  if(wake)
+    wakeup(&kmem.zeroed);
+  if(r){
+    r->next = 0;   // the only word the pool wrote
+    return r;
+  }
+  void *page = kalloc();
+  if(page)
+    memset(page, 0, PGSIZE);
+  return page;
+}
+
+// [kzerod]: zero free pages into the pool while it is below
+// ZERO_POOL_HIGH, then sleep until kzalloc() drains it. A page being
+// zeroed is off the lists but still counted free.
+static int
+kzerod(void *arg)
+{
+  while(!kthread_should_stop()){
+    acquire(&kmem.lock);
+    struct run *r = 0;
+    if(kmem.nzeroed < ZERO_POOL_HIGH)
+      r = take_unzeroed();
+    if(r == 0){
+      sleep(&kmem.zeroed, &kmem.lock);
+      release(&kmem.lock);
+      continue;
+    }
+    release(&kmem.lock);
+    memset(r, 0, PGSIZE);
+    acquire(&kmem.lock);
+    r->next = kmem.zeroed;
+    kmem.zeroed = r;
+    kmem.nzeroed++;
+    release(&kmem.lock);
+  }
+  return 0;
+}
+
+void
+kzerod_start(void)
+{
+  kzerod_task = kthread_create(kzerod, 0, "kzerod");
 }
 
 uint64

@@ -6,6 +6,7 @@
 #include "kernel/riscv.h"
 #include "kernel/spinlock.h"
 #include "kernel/proc.h"
+#include "kernel/asm-offsets.h"
 #include "kernel/defs.h"
 
 // A thread that returns from its function, or is stopped, ends here. It
@@ -34,20 +35,47 @@ kthread_entry(void)
   kthread_exit(p->kthread_fn(p->kthread_arg));
 }
 
-// Create a runnable kernel thread running fn(arg). Returns it, or 0.
+// Make a kernel thread that will run fn(arg) on the stack kstack (from
+// the vmalloc area), not yet runnable: kthread_bind() may pin it to a hart
+// before kthread_start(). Returns it, or 0 (kstack is then freed).
 struct proc *
-kthread_create(int (*fn)(void *), void *arg, const char *name)
+kthread_alloc(int (*fn)(void *), void *arg, const char *name, void *kstack)
 {
-  struct proc *p = alloc_task();
+  struct proc *p = alloc_task(kstack);
   if(p == 0)
     return 0;
   p->kthread_fn = fn;
   p->kthread_arg = arg;
   p->context.ra = (uint64)kthread_entry;
   safestrcpy(p->name, name, sizeof(p->name));
+  return p;
+}
+
+// Let p run only on cpu (an index, not a hart id). Before kthread_start.
+void
+kthread_bind(struct proc *p, int cpu)
+{
+  p->cpu_allowed = cpu;
+}
+
+void
+kthread_start(struct proc *p)
+{
   acquire(&sched_lock);
   make_runnable(p);
   release(&sched_lock);
+}
+
+// Create and start a kernel thread running fn(arg). Its stack comes from
+// vmalloc(), outside the region of user tasks' stacks, so the first thread
+// created after a process exists adds a root entry that the process's
+// root lacks (see vmalloc.c). Returns it, or 0.
+struct proc *
+kthread_create(int (*fn)(void *), void *arg, const char *name)
+{
+  struct proc *p = kthread_alloc(fn, arg, name, vmalloc(KSTACK_SIZE));
+  if(p)
+    kthread_start(p);
   return p;
 }
 

@@ -32,6 +32,14 @@
 #define VMALLOC_PGD_FIRST  320  // root entries of the vmalloc area
 #define VMALLOC_PGD_LAST   383
 
+// The vmalloc area is used in 1 GiB regions (one root entry each):
+//   root 320       kernel stacks of user tasks and idle tasks
+//   root 321-382   vmalloc(): kernel threads' stacks and other buffers
+//   root 383       reserved for the kernel self-tests (kernel/ktest/)
+#define VMALLOC_REGION_SIZE  (1UL << 30)
+#define VMALLOC_STACKS_END   (VMALLOC_START + VMALLOC_REGION_SIZE)
+#define VMALLOC_KTEST_START  (VMALLOC_END - VMALLOC_REGION_SIZE)
+
 #define RAM_BASE        0x80000000UL  // physical start of RAM
 #define KERNEL_LOAD_PA  0x80200000UL  // where OpenSBI jumps to
 

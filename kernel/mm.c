@@ -52,6 +52,13 @@ mm_struct_alloc(void)
 // task; it is never freed (its users' reference is never dropped).
 struct mm init_mm = { .mm_users = 1, .mm_count = 1 };
 
+// Slot i of the pool (0 <= i < NMM), for the self-tests' count checks.
+struct mm *
+mm_slot(int i)
+{
+  return i >= 0 && i < NMM ? &mm_pool.mms[i] : 0;
+}
+
 void
 mm_init(void)
 {

@@ -101,31 +101,81 @@ frame_ok(uint64 fp)
   return (fp & 7) == 0 && fp >= lo + 16 && fp <= hi;
 }
 
+#define BACKTRACE_MAX_LINES 32   // frames printed; the rest are counted
+
+// What the walk has printed so far.
+struct bt_state {
+  int frame;      // number of the next frame
+  int lines;      // distinct frames seen (printed up to the limit)
+  uint64 last;    // pc of the previous frame
+  int repeats;    // frames since then with the same pc, not printed
+};
+
+// Print the end of a run of identical frames (a recursion).
+static void
+flush_repeats(struct bt_state *bt)
+{
+  if(bt->repeats && bt->lines <= BACKTRACE_MAX_LINES)
+    printf("  ... the same frame %d more times\n", bt->repeats);
+  bt->repeats = 0;
+}
+
+// Print frame pc, or fold it into the line before when it is the same
+// call site again.
+static void
+print_frame(struct bt_state *bt, uint64 pc)
+{
+  int n = bt->frame++;
+  if(pc == bt->last){
+    bt->repeats++;
+    return;
+  }
+  flush_repeats(bt);
+  bt->last = pc;
+  if(bt->lines++ < BACKTRACE_MAX_LINES)
+    print_symbol(n, pc);
+}
+
 // Print the chain of return addresses starting at frame pointer fp.
 // With -fno-omit-frame-pointer, fp-8 holds the return address and fp-16
-// the caller's frame pointer.
+// the caller's frame pointer. A leaf function saves no return address:
+// its fp-8 holds the caller's frame pointer instead. That matters only
+// for the function that trapped (pc != 0): its return address is still
+// in the trap's ra (Linux's walk_stackframe makes the same check).
 static void
-walk_frames(uint64 pc, uint64 fp)
+walk_frames(uint64 pc, uint64 ra, uint64 fp)
 {
+  struct bt_state bt = { 0 };
   printf("backtrace:\n");
-  if(pc)
-    print_symbol(0, pc);
-  for(int i = 1; i < 32 && frame_ok(fp); i++){
-    uint64 ra = *(uint64 *)(fp - 8);
+  if(pc){
+    print_frame(&bt, pc);
+    uint64 saved = frame_ok(fp) ? *(uint64 *)(fp - 8) : 0;
+    if(saved > fp && frame_ok(saved)){   // a leaf: saved is a frame pointer
+      print_frame(&bt, ra - 4);
+      fp = saved;
+    }
+  }
+  // Frame pointers only go up and a stack holds KSTACK_SIZE/16 frames at
+  // most: the walk ends.
+  while(bt.frame < KSTACK_SIZE / 16 && frame_ok(fp)){
+    uint64 ret = *(uint64 *)(fp - 8);
     uint64 next = *(uint64 *)(fp - 16);
     if(next == 0)
       break;   // a task's first function: its ra is not a call site
-    print_symbol(i, ra - 4);   // the call instruction, not the one after
+    print_frame(&bt, ret - 4);   // the call, not the instruction after it
     if(next <= fp)
       break;
     fp = next;
   }
+  flush_repeats(&bt);
+  if(bt.lines > BACKTRACE_MAX_LINES)
+    printf("  ... %d more frames not shown\n", bt.lines - BACKTRACE_MAX_LINES);
 }
 
 void
 backtrace(uint64 fp)
 {
-  walk_frames(0, fp);
+  walk_frames(0, 0, fp);
 }
 
 static void
@@ -196,6 +246,6 @@ panic_regs(struct pt_regs *regs, const char *fmt, ...)
   printf("\n");
   print_header();
   print_regs(regs);
-  walk_frames(regs->epc, regs->s0);
+  walk_frames(regs->epc, regs->ra, regs->s0);
   halt();
 }

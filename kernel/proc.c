@@ -31,12 +31,15 @@ proc_init(void)
   initlock(&wait_lock, "wait");
 }
 
-// Find an UNUSED slot, give it a pid and a kernel stack. Returns the task
-// in state USED with context and regs set up for the caller to finish, or
-// 0 if the table or memory is full.
+// Find an UNUSED slot and give it a pid and the kernel stack kstack (from
+// the vmalloc area, KSTACK_SIZE bytes). Returns the task in state USED with
+// context and regs set up for the caller to finish; or 0, with kstack
+// freed, if kstack is 0 or the table is full.
 struct proc *
-alloc_task(void)
+alloc_task(void *kstack)
 {
+  if(kstack == 0)
+    return 0;
   struct proc *p;
   acquire(&sched_lock);
   for(p = proc; p < &proc[NPROC]; p++)
@@ -44,17 +47,15 @@ alloc_task(void)
       break;
   if(p == &proc[NPROC]){
     release(&sched_lock);
+    vfree(kstack);
     return 0;
   }
   p->state = USED;
   p->pid = nextpid++;
+  p->cpu_allowed = -1;
   release(&sched_lock);
 
-  uint64 stack = (uint64)vmalloc(KSTACK_SIZE);
-  if(stack == 0){
-    free_task(p);
-    return 0;
-  }
+  uint64 stack = (uint64)kstack;
   p->kstack_base = stack;
   p->kstack_top = stack + KSTACK_SIZE;
   p->regs = (struct pt_regs *)(p->kstack_top - PT_SIZE);
@@ -96,6 +97,9 @@ kernel_init(void *arg)
   p->cwd = namei("/");
   if(exec("/init", argv) < 0)
     panic("kernel_init: cannot exec /init");
+  // Started after init's mm exists: kzerod's stack needs a new root entry
+  // (vmalloc region 321), so the lazy-sync machinery works on every boot.
+  kzerod_start();
   return_to_user();
 }
 
@@ -119,7 +123,7 @@ ret_from_fork(void)
 int
 fork(void)
 {
-  struct proc *parent = myproc(), *child = alloc_task();
+  struct proc *parent = myproc(), *child = alloc_task(vmalloc_task_stack());
   if(child == 0)
     return -1;
   struct mm *mm = mm_alloc();

@@ -66,6 +66,7 @@ struct proc {
   int xstate;               // exit status for the parent's wait()
   struct cpu *cpu;          // hart it runs on, or last ran on
   struct proc *rq_next;     // next in the run queue
+  int cpu_allowed;          // the only cpu it may run on, or -1 for any
 
   // wait_lock must be held when using this:
   struct proc *parent;

@@ -64,17 +64,36 @@ make_runnable(struct proc *p)
   rq_tail = p;
 }
 
+// Take the oldest queued task allowed to run on this hart, or 0.
 static struct proc *
 rq_pop(void)
 {
-  struct proc *p = rq_head;
-  if(p){
-    rq_head = p->rq_next;
-    if(rq_head == 0)
-      rq_tail = 0;
+  int cpu = cpuid();
+  struct proc *prev = 0;
+  for(struct proc *p = rq_head; p; prev = p, p = p->rq_next){
+    if(p->cpu_allowed != -1 && p->cpu_allowed != cpu)
+      continue;
+    if(prev)
+      prev->rq_next = p->rq_next;
+    else
+      rq_head = p->rq_next;
+    if(rq_tail == p)
+      rq_tail = prev;
     p->rq_next = 0;
+    return p;
   }
-  return p;
+  return 0;
+}
+
+// Is a task that this hart may run waiting? Caller holds sched_lock.
+static int
+rq_has_work(void)
+{
+  int cpu = cpuid();
+  for(struct proc *p = rq_head; p; p = p->rq_next)
+    if(p->cpu_allowed == -1 || p->cpu_allowed == cpu)
+      return 1;
+  return 0;
 }
 
 // Choose the address space next runs on, following the table above.
@@ -204,7 +223,7 @@ idle_loop(void)
   for(;;){
     intr_off();
     acquire(&sched_lock);
-    if(rq_head){
+    if(rq_has_work()){
       idle->state = RUNNABLE;   // not queued: schedule() comes back here
       schedule();
     } else {
@@ -221,7 +240,7 @@ void
 sched_init_hart(int cpuid)
 {
   struct proc *idle = mycpu()->idle;
-  uint64 stack = (uint64)vmalloc(KSTACK_SIZE);
+  uint64 stack = (uint64)vmalloc_task_stack();
   if(stack == 0)
     panic("sched_init_hart: no memory for the idle stack");
   idle->kstack_base = stack;

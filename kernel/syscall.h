@@ -30,5 +30,7 @@
 #define SYS_freepages 24 // number of free physical pages
 #define SYS_ptdump   25  // print a process's page table on the console
 #define SYS_kstat    26  // read a kernel counter by index
+#define SYS_ktest    27  // run in-kernel self-tests (kernel/ktest/)
+#define SYS_crash    28  // deliberate kernel fault, only with -DFAULT_INJECT
 
 #endif

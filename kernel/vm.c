@@ -29,9 +29,8 @@ walk(pagetable_t pgd, uint64 va, int alloc)
       table = pte_table(*pte);
       continue;
     }
-    if(!alloc || (table = kalloc()) == 0)
+    if(!alloc || (table = kzalloc()) == 0)
       return 0;
-    memset(table, 0, PGSIZE);
     *pte = mk_pte(__pa(table), 0);
   }
   return &table[PX(0, va)];
@@ -101,12 +100,11 @@ uvmalloc(pagetable_t pgd, uint64 oldsz, uint64 newsz, int xperm)
   if(newsz > MAXVA)
     return 0;
   for(uint64 a = PGROUNDUP(oldsz); a < newsz; a += PGSIZE){
-    void *page = kalloc();
+    void *page = kzalloc();
     if(page == 0){
       uvmdealloc(pgd, a, oldsz);
       return 0;
     }
-    memset(page, 0, PGSIZE);
     if(mappages(pgd, a, PGSIZE, __pa(page), PTE_R | PTE_W | PTE_U | xperm) < 0){
       kfree(page);
       uvmdealloc(pgd, a, oldsz);

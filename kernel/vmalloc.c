@@ -1,7 +1,8 @@
 // vmalloc.c: the vmalloc area and the lazy sync of its root entries.
 //
 // vmalloc(size) hands out page-granular, virtually contiguous kernel
-// memory in [VMALLOC_START, VMALLOC_END), backed by pages from kalloc and
+// memory in [VMALLOC_START, VMALLOC_END) (regions: memlayout.h), backed by
+// pages from kalloc and
 // mapped only in kernel_pagetable. Each area is followed by an unmapped
 // guard page, and the area's first byte follows one (the first area starts
 // a page into the region), so a kernel stack overflowing downwards faults.
@@ -25,6 +26,7 @@
 #include "kernel/pgtable.h"
 #include "kernel/spinlock.h"
 #include "kernel/proc.h"
+#include "kernel/asm-offsets.h"
 #include "kernel/defs.h"
 
 #define MAX_AREAS (NPROC * 2 + 64)
@@ -56,21 +58,26 @@ vmalloc_init(void)
 #endif
 }
 
-// Find the lowest gap of size bytes plus a guard page and record an area
-// there. Returns its start, or 0. Caller holds vmalloc_lock.
+// Find the lowest gap in [lo, hi) for size bytes plus the guard page after
+// them, and record an area there. The first area of a range starts one
+// page in, so it too has a guard page below. Returns its start, or 0.
+// Caller holds vmalloc_lock.
 static uint64
-area_insert(uint64 size)
+area_insert(uint64 size, uint64 lo, uint64 hi)
 {
   if(nareas == MAX_AREAS)
     return 0;
-  uint64 start = VMALLOC_START + PGSIZE;  // guard below the first area
+  uint64 start = lo + PGSIZE;
   int i = 0;
   for(; i < nareas; i++){
+    uint64 end_of_area = areas[i].start + areas[i].size + PGSIZE;
+    if(end_of_area <= start)
+      continue;                       // wholly below the candidate
     if(start + size + PGSIZE <= areas[i].start)
-      break;
-    start = areas[i].start + areas[i].size + PGSIZE;
+      break;                          // the candidate fits before it
+    start = end_of_area;              // its guard page is our lower guard
   }
-  if(start + size + PGSIZE > VMALLOC_END)
+  if(start + size + PGSIZE > hi)
     return 0;
   memmove(&areas[i + 1], &areas[i], (nareas - i) * sizeof(areas[0]));
   areas[i] = (struct vm_area){ .start = start, .size = size };
@@ -121,15 +128,17 @@ unmap_area(uint64 va, uint64 size)
 }
 
 // Allocate size bytes (rounded up to pages) of virtually contiguous kernel
-// memory, not zeroed. Returns 0 if the area or memory is exhausted.
+// memory inside [lo, hi), not zeroed. Returns 0 if that range or memory is
+// exhausted. Mapping a page may create a root entry in the template that
+// older roots lack: they get it lazily.
 void *
-vmalloc(uint64 size)
+__vmalloc_range(uint64 size, uint64 lo, uint64 hi)
 {
-  if(size == 0 || size > VMALLOC_END - VMALLOC_START)
+  if(size == 0 || size > hi - lo)
     return 0;
   size = PGROUNDUP(size);
   acquire(&vmalloc_lock);
-  uint64 start = area_insert(size);
+  uint64 start = area_insert(size, lo, hi);
   if(start == 0){
     release(&vmalloc_lock);
     return 0;
@@ -149,6 +158,20 @@ vmalloc(uint64 size)
   }
   release(&vmalloc_lock);
   return (void *)start;
+}
+
+// General-purpose vmalloc: anywhere in the regions after the first.
+void *
+vmalloc(uint64 size)
+{
+  return __vmalloc_range(size, VMALLOC_STACKS_END, VMALLOC_KTEST_START);
+}
+
+// A kernel stack for a user task or an idle task, in the first region.
+void *
+vmalloc_task_stack(void)
+{
+  return __vmalloc_range(KSTACK_SIZE, VMALLOC_START, VMALLOC_STACKS_END);
 }
 
 // Free an area returned by vmalloc. Every hart's TLB forgets it before its

@@ -1,0 +1,95 @@
+// faultinject.c: crash(how), a system call that makes the kernel fail on
+// purpose, so that students (and the tests) can see what a kernel panic
+// looks like and practise reading one (docs/debugging.md).
+//
+//   crash(0)  a bad kernel pointer: a chain of three small functions ends
+//             by reading an address of the vmalloc area that nothing
+//             maps. kernel_trap cannot sync it lazily, so it panics; the
+//             backtrace names every function of the chain.
+//   crash(1)  unbounded recursion: the kernel stack runs into its guard
+//             page, and trap_entry panics with "kernel stack overflow".
+//
+// The faults are compiled in only with -DFAULT_INJECT
+// (make KCFLAGS=-DFAULT_INJECT); otherwise crash() returns -1 and does
+// nothing, so a normal kernel cannot be crashed from user space.
+#include "kernel/types.h"
+#include "kernel/param.h"
+#include "kernel/riscv.h"
+#include "kernel/memlayout.h"
+#include "kernel/spinlock.h"
+#include "kernel/proc.h"
+#include "kernel/defs.h"
+
+#ifdef FAULT_INJECT
+
+// The last page of the kernel-stack region of the vmalloc area. Stacks are
+// handed out from the bottom of the region (a few hundred KiB at most), so
+// this page is never mapped; and the region's root entry is in every root,
+// so the fault is not a lazy sync either: it is a real bug.
+#define CRASH_BAD_ADDR (VMALLOC_STACKS_END - PGSIZE)
+
+// Each function does a little work after its call, so the compiler cannot
+// turn the calls into jumps and every frame shows in the backtrace.
+#define NOINLINE __attribute__((noinline, noclone))
+
+// Set by nobody: it only gives the recursion a way out that the compiler
+// cannot see through (gcc warns about recursion without one).
+static volatile int crash_stop;
+
+// The faulting load.
+static NOINLINE uint64
+crash_read_bad_pointer(void)
+{
+  volatile uint64 *p = (volatile uint64 *)CRASH_BAD_ADDR;
+  return *p + 1;
+}
+
+static NOINLINE uint64
+crash_nested_call(int depth)
+{
+  return crash_read_bad_pointer() + depth;
+}
+
+static NOINLINE uint64
+crash_bad_pointer(void)
+{
+  return crash_nested_call(2) + 1;
+}
+
+// Eat 512 bytes of stack per call until the guard page below the stack
+// is hit.
+static NOINLINE uint64
+crash_recurse(uint64 depth)
+{
+  volatile char frame[512];
+  frame[0] = depth;
+  if(crash_stop)
+    return depth;
+  return crash_recurse(depth + 1) + frame[0];
+}
+
+// crash(how): see the top of the file. Returns only for an unknown how.
+uint64
+sys_crash(void)
+{
+  int how;
+  argint(0, &how);
+  printf("crash(%d): pid %d (%s) asked the kernel to fail on purpose\n",
+         how, myproc()->pid, myproc()->name);
+  if(how == 0)
+    return crash_bad_pointer();
+  if(how == 1)
+    return crash_recurse(0);
+  return -1;
+}
+
+#else
+
+// Built without FAULT_INJECT: crash() is refused.
+uint64
+sys_crash(void)
+{
+  return -1;
+}
+
+#endif

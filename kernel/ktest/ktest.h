@@ -1,0 +1,22 @@
+// ktest.h: helpers for the kernel self-tests.
+#ifndef CANOPY_KTEST_H
+#define CANOPY_KTEST_H
+
+// Fail the current test with a message saying what was expected and what
+// happened.
+#define KT_ASSERT(cond, ...) do {               \
+    if(!(cond)){                                \
+      snprintf(msg, KTEST_MSG, __VA_ARGS__);    \
+      return -1;                                \
+    }                                           \
+  } while(0)
+
+// The vmalloc region reserved for the self-tests (root entry 383).
+#define KTEST_REGION_PGD ((int)PX(2, VMALLOC_KTEST_START))
+
+void *ktest_vmalloc(uint64 size);
+int   ktest_run_on_every_cpu(int (*fn)(void *), void *arg, const char *name);
+void  ktest_forget_region(pagetable_t pgd);
+uint64 *ktest_direct(void *vaddr);
+
+#endif

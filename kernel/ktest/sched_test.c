@@ -1,0 +1,215 @@
+// sched_test.c: self-tests of kernel threads and borrowed address spaces:
+// creating and stopping threads, switches to a kernel thread without a
+// satp write, an exiting task's mm staying alive while borrowed, mm counts
+// that match the tasks, and no leaked pages.
+#include "kernel/types.h"
+#include "kernel/param.h"
+#include "kernel/riscv.h"
+#include "kernel/memlayout.h"
+#include "kernel/asm-offsets.h"
+#include "kernel/spinlock.h"
+#include "kernel/proc.h"
+#include "kernel/mm.h"
+#include "kernel/defs.h"
+#include "kernel/ktest/ktest.h"
+
+// Body of a thread that sleeps a tick at a time until it is stopped.
+static int
+sleeper(void *arg)
+{
+  while(!kthread_should_stop()){
+    acquire(&tickslock);
+    sleep(&ticks, &tickslock);
+    release(&tickslock);
+  }
+  return (uint64)arg;
+}
+
+// Do kthread_create and kthread_stop work, and return the thread's result?
+static int
+kthread_create_stop(char *msg)
+{
+  struct proc *t[8];
+  int n = 0;
+  for(; n < NELEM(t); n++)
+    if((t[n] = kthread_create(sleeper, (void *)(uint64)(100 + n), "kt-sleep")) == 0)
+      break;
+  int wrong = 0;
+  for(int i = 0; i < n; i++)
+    if(kthread_stop(t[i]) != 100 + i)
+      wrong++;
+  KT_ASSERT(n == NELEM(t), "created only %d of %d threads", n, (int)NELEM(t));
+  KT_ASSERT(wrong == 0, "%d threads returned the wrong value", wrong);
+  return 0;
+}
+
+static int
+ping(void *arg)
+{
+  for(int i = 0; i < 50; i++)
+    yield();
+  return 0;
+}
+
+// Does switching between a process and a kernel thread on one hart leave
+// satp alone (the thread borrows the process's mm)?
+static int
+kthread_switch_no_satp_write(char *msg)
+{
+  struct proc *k = kthread_alloc(ping, 0, "kt-ping", vmalloc(KSTACK_SIZE));
+  KT_ASSERT(k, "kthread_alloc failed");
+  push_off();
+  struct cpu *c = mycpu();
+  kthread_bind(k, c->id);
+  myproc()->cpu_allowed = c->id;
+  uint64 satp0 = c->nr_satp_writes, lazy0 = c->nr_lazy_switches;
+  kthread_start(k);
+  pop_off();
+  for(int i = 0; i < 50; i++)
+    yield();
+  uint64 satp = c->nr_satp_writes - satp0, lazy = c->nr_lazy_switches - lazy0;
+  myproc()->cpu_allowed = -1;
+  kthread_stop(k);
+  KT_ASSERT(lazy >= 25, "only %ld lazy switches to the thread, want >= 25", lazy);
+  KT_ASSERT(satp == 0, "%ld satp writes while switching to a kernel thread "
+            "and back to the same mm, want 0", satp);
+  return 0;
+}
+
+// Do mm_users and mm_count match the tasks right now? mm_users must equal
+// the tasks owning the mm; mm_count one for the users plus one per task
+// borrowing it (a running kernel thread or an exiting task). A drop may
+// be in flight just after a switch, so try a few times.
+static int
+counts_match(char *msg)
+{
+  for(int attempt = 0; attempt < 20; attempt++){
+    int ok = 1;
+    acquire(&sched_lock);
+    for(int i = 0; ok; i++){
+      struct mm *mm = mm_slot(i);
+      if(mm == 0)
+        break;
+      if(mm->mm_count == 0)
+        continue;
+      int users = 0, borrowers = 0;
+      for(struct proc *p = proc; p < &proc[NPROC]; p++){
+        users += p->state != UNUSED && p->mm == mm;
+        borrowers += p->state != UNUSED && p->mm == 0 && p->active_mm == mm;
+      }
+      for(int c = 0; c < ncpu; c++)
+        borrowers += idle_tasks[c].active_mm == mm;
+      int want_count = (users > 0) + borrowers;
+      if(mm->mm_users != users || mm->mm_count != want_count){
+        snprintf(msg, KTEST_MSG, "mm %d: mm_users %d, mm_count %d; tasks say "
+                 "%d and %d", mm->id, mm->mm_users, mm->mm_count, users, want_count);
+        ok = 0;
+      }
+    }
+    release(&sched_lock);
+    if(ok)
+      return 0;
+    yield();
+  }
+  return -1;
+}
+
+static int
+mm_counts_consistent(char *msg)
+{
+  return counts_match(msg);
+}
+
+struct exit_probe {
+  struct mm *mm;
+  int mm_id;
+  volatile int stop;
+};
+
+// Becomes a process running /echo (which exits at once); records its mm.
+static int
+exec_and_exit(void *arg)
+{
+  struct exit_probe *e = arg;
+  static char *argv[] = { "echo", 0 };
+  if(exec("/echo", argv) < 0)
+    return -1;
+  e->mm = myproc()->mm;
+  e->mm_id = e->mm->id;
+  return_to_user();
+}
+
+static int
+spin_yield(void *arg)
+{
+  struct exit_probe *e = arg;
+  while(!e->stop)
+    yield();
+  return 0;
+}
+
+// A process exits while a kernel thread on its hart goes on borrowing its
+// mm: is the mm kept alive exactly as long as it is borrowed, with counts
+// that match at every step?
+static int
+borrowed_mm_outlives_exit(char *msg)
+{
+  struct exit_probe e = { 0 };
+  int cpu = ncpu > 1 ? 1 : 0;
+  struct proc *b = kthread_alloc(spin_yield, &e, "kt-borrow", vmalloc(KSTACK_SIZE));
+  struct proc *k = kthread_alloc(exec_and_exit, &e, "kt-exec", vmalloc(KSTACK_SIZE));
+  KT_ASSERT(b && k, "kthread_alloc failed");
+  kthread_bind(b, cpu);
+  kthread_bind(k, cpu);
+  acquire(&wait_lock);
+  k->parent = myproc();   // k becomes our child process; we reap it
+  release(&wait_lock);
+  kthread_start(k);
+  kthread_start(b);
+  int pid = wait(0);
+  int r = counts_match(msg);
+  e.stop = 1;
+  kthread_stop(b);
+  KT_ASSERT(pid == k->pid || pid > 0, "wait returned %d", pid);
+  KT_ASSERT(e.mm != 0, "the process never ran");
+  if(r < 0)
+    return -1;
+  return counts_match(msg);
+}
+
+// Does creating and stopping threads, allocating mms and vmalloc areas
+// give back every page?
+static int
+no_leaked_pages(char *msg)
+{
+  void *warm = ktest_vmalloc(PGSIZE);   // page tables of the test region
+  if(warm)
+    vfree(warm);
+  uint64 before = nr_free_pages();
+  for(int round = 0; round < 3; round++){
+    struct proc *t = kthread_create(sleeper, 0, "kt-leak");
+    struct mm *mm = mm_alloc();
+    void *v = vmalloc(5 * PGSIZE);
+    void *w = ktest_vmalloc(3 * PGSIZE);
+    if(t)
+      kthread_stop(t);
+    if(mm)
+      mmput(mm);
+    if(v)
+      vfree(v);
+    if(w)
+      vfree(w);
+  }
+  uint64 after = nr_free_pages();
+  KT_ASSERT(after == before, "%ld free pages before, %ld after", before, after);
+  return 0;
+}
+
+const struct ktest sched_tests[] = {
+  { "kthread_create_stop", kthread_create_stop },
+  { "kthread_switch_no_satp_write", kthread_switch_no_satp_write },
+  { "mm_counts_consistent", mm_counts_consistent },
+  { "borrowed_mm_outlives_exit", borrowed_mm_outlives_exit },
+  { "no_leaked_pages", no_leaked_pages },
+  { 0, 0 },
+};

@@ -1,0 +1,272 @@
+// vm_test.c: self-tests of the page-table design: the template copy, lazy
+// sync of vmalloc root entries (one hart and several at once), kernel
+// stacks reachable on borrowed roots, and vfree reaching every hart's TLB.
+#include "kernel/types.h"
+#include "kernel/param.h"
+#include "kernel/riscv.h"
+#include "kernel/memlayout.h"
+#include "kernel/pgtable.h"
+#include "kernel/asm-offsets.h"
+#include "kernel/spinlock.h"
+#include "kernel/proc.h"
+#include "kernel/mm.h"
+#include "kernel/defs.h"
+#include "kernel/ktest/ktest.h"
+
+// Is every kernel-half root entry of pgd the template's, or absent where
+// the template's was created later? Returns the first bad index, or -1.
+static int
+kernel_half_bad_entry(pagetable_t pgd)
+{
+  for(int i = KERNEL_PGD_FIRST; i < PTRS_PER_TABLE; i++){
+    pte_t mine = pgd[i], tmpl = kernel_pagetable[i];
+    if(mine == tmpl)
+      continue;
+    if(mine == 0 && pte_present(tmpl) && i >= VMALLOC_PGD_FIRST)
+      continue;   // not yet synced
+    return i;
+  }
+  return -1;
+}
+
+// Does a new mm get a zero user half and exactly the template's kernel half?
+static int
+template_copy_new_mm(char *msg)
+{
+  struct mm *mm = mm_alloc();
+  KT_ASSERT(mm, "mm_alloc failed");
+  int bad = -1;
+  for(int i = 0; i < PTRS_PER_TABLE && bad < 0; i++){
+    pte_t want = i < KERNEL_PGD_FIRST ? 0 : kernel_pagetable[i];
+    if(mm->pgd[i] != want)
+      bad = i;
+  }
+  mmput(mm);
+  KT_ASSERT(bad < 0, "root entry %d of a new mm differs from the template", bad);
+  return 0;
+}
+
+// Is the kernel half of every live address space (forked, exec'd, or
+// borrowed by a hart) the template's, entry for entry, or not yet synced?
+static int
+pgd_consistent_all_tasks(char *msg)
+{
+  int checked = 0, bad = -1, pid = 0;
+  acquire(&sched_lock);
+  for(struct proc *p = proc; p < &proc[NPROC] && bad < 0; p++){
+    struct mm *mm = p->mm ? p->mm : p->active_mm;
+    if(p->state == UNUSED || mm == 0)
+      continue;
+    checked++;
+    pid = p->pid;
+    bad = kernel_half_bad_entry(mm->pgd);
+  }
+  for(int i = 0; i < ncpu && bad < 0; i++){
+    struct mm *mm = cpus[i].curr->active_mm;
+    if(mm){
+      checked++;
+      pid = cpus[i].curr->pid;
+      bad = kernel_half_bad_entry(mm->pgd);
+    }
+  }
+  release(&sched_lock);
+  KT_ASSERT(bad < 0, "task %d: kernel root entry %d is neither the template's "
+            "nor unsynced", pid, bad);
+  KT_ASSERT(checked >= 2, "only %d address spaces found", checked);
+  return 0;
+}
+
+// Does a kernel access through a root lacking a vmalloc root entry copy
+// exactly that entry from the template, count it, and see the data?
+static int
+vmalloc_lazy_sync(char *msg)
+{
+  uint64 *area = ktest_vmalloc(PGSIZE);
+  KT_ASSERT(area, "vmalloc in the test region failed");
+  *ktest_direct(area) = 0x5eed;
+  push_off();
+  pagetable_t pgd = current_pgd();
+  ktest_forget_region(pgd);
+  uint64 before = mycpu()->nr_vmalloc_syncs;
+  uint64 v = *(volatile uint64 *)area;   // faults, syncs, retries
+  uint64 syncs = mycpu()->nr_vmalloc_syncs - before;
+  pte_t mine = pgd[KTEST_REGION_PGD], tmpl = kernel_pagetable[KTEST_REGION_PGD];
+  pop_off();
+  vfree(area);
+  KT_ASSERT(v == 0x5eed, "read %p through the synced entry, want 0x5eed", (void *)v);
+  KT_ASSERT(syncs == 1, "%ld lazy syncs counted for one access, want 1", syncs);
+  KT_ASSERT(mine == tmpl, "root entry %d is %p after the sync, template has %p",
+            KTEST_REGION_PGD, (void *)mine, (void *)tmpl);
+  return 0;
+}
+
+// Does the fault path refuse (so the kernel would panic, not loop) when
+// the template has no mapping either, or the address is not vmalloc's?
+static int
+vmalloc_fault_refuses_unmapped(char *msg)
+{
+  uint64 *area = ktest_vmalloc(PGSIZE);
+  KT_ASSERT(area, "vmalloc in the test region failed");
+  push_off();
+  pagetable_t pgd = current_pgd();
+  pgd[KTEST_REGION_PGD] = kernel_pagetable[KTEST_REGION_PGD];
+  int after_area = vmalloc_fault((uint64)area + 16 * PGSIZE);
+  int direct = vmalloc_fault(KERNBASE);
+  int user = vmalloc_fault(0x1000);
+  pop_off();
+  vfree(area);
+  KT_ASSERT(!after_area, "vmalloc_fault synced an address nothing maps");
+  KT_ASSERT(!direct && !user, "vmalloc_fault accepted a non-vmalloc address");
+  return 0;
+}
+
+struct shared_area {
+  volatile uint64 *area;
+  volatile int phase;
+  volatile uint64 want;
+  volatile int arrived;
+};
+
+// Per-hart body: forget the region in the borrowed root, then read.
+static int
+lazy_sync_reader(void *arg)
+{
+  struct shared_area *s = arg;
+  __sync_fetch_and_add(&s->arrived, 1);
+  while(s->arrived < ncpu)
+    ;   // start together
+  push_off();
+  ktest_forget_region(current_pgd());
+  uint64 v = *s->area;
+  pop_off();
+  return v != s->want;
+}
+
+// Can every hart take a lazy-sync fault at the same moment?
+static int
+lazy_sync_many_harts(char *msg)
+{
+  struct shared_area s = { 0 };
+  s.area = ktest_vmalloc(PGSIZE);
+  KT_ASSERT(s.area, "vmalloc in the test region failed");
+  s.want = 0xabcd;
+  *ktest_direct((void *)s.area) = s.want;
+  int failed = ktest_run_on_every_cpu(lazy_sync_reader, &s, "kt-sync");
+  vfree((void *)s.area);
+  KT_ASSERT(failed == 0, "%d of %d harts read wrong data after the sync", failed, ncpu);
+  return 0;
+}
+
+// Per-hart body of the shootdown test: read in phase 1 (the TLB keeps the
+// translation), wait, read again in phase 3.
+static int
+shootdown_reader(void *arg)
+{
+  struct shared_area *s = arg;
+  if(*s->area != 1)
+    return 1;
+  __sync_fetch_and_add(&s->arrived, 1);
+  while(s->phase != 3)
+    ;
+  return *s->area != s->want;
+}
+
+// After vfree and a new mapping at the same address, does every hart read
+// the new page, not the old one through a stale TLB entry?
+static int
+vfree_shootdown(char *msg)
+{
+  struct shared_area s = { 0 };
+  s.area = ktest_vmalloc(PGSIZE);
+  KT_ASSERT(s.area, "vmalloc in the test region failed");
+  *ktest_direct((void *)s.area) = 1;
+  struct proc *threads[NCPU];
+  int n = 0;
+  for(; n < ncpu; n++){
+    threads[n] = kthread_alloc(shootdown_reader, &s, "kt-shoot", vmalloc(KSTACK_SIZE));
+    if(threads[n] == 0)
+      break;
+    kthread_bind(threads[n], n);
+    kthread_start(threads[n]);
+  }
+  while(s.arrived < n)
+    yield();
+  // Every hart has used the old translation. Unmap it, keep the old page
+  // busy with junk, map a new page at the same address.
+  uint64 *old = ktest_direct((void *)s.area);
+  vfree((void *)s.area);
+  uint64 *junk = kalloc();
+  if(junk == old)
+    *junk = 0xdead;
+  volatile uint64 *again = ktest_vmalloc(PGSIZE);
+  if(again)
+    *ktest_direct((void *)again) = s.want = 2;
+  s.phase = 3;
+  int failed = 0;
+  for(int i = 0; i < n; i++)
+    failed += kthread_stop(threads[i]) != 0;
+  if(again)
+    vfree((void *)again);
+  if(junk)
+    kfree(junk);
+  KT_ASSERT(n == ncpu, "could only start %d threads", n);
+  KT_ASSERT(again == s.area, "the new area is at %p, not %p", again, s.area);
+  KT_ASSERT(failed == 0, "%d of %d harts still read the unmapped page", failed, n);
+  return 0;
+}
+
+static int
+stack_probe(void *arg)
+{
+  volatile char buf[512];   // use the stack beyond the first frame
+  buf[0] = 42;
+  *(int *)arg = buf[0];
+  return 42;
+}
+
+// Is a task's kernel stack made reachable in the root it runs on, even
+// when that root is borrowed and lacks the stack's root entry?
+static int
+kstack_reachable_borrowed(char *msg)
+{
+  // Direct check of the switch-time sync.
+  struct mm *mm = mm_alloc();
+  KT_ASSERT(mm, "mm_alloc failed");
+  void *stack = ktest_vmalloc(KSTACK_SIZE);
+  struct proc *k = kthread_alloc(stack_probe, 0, "kt-stack", stack);
+  if(k == 0){
+    mmput(mm);
+    KT_ASSERT(0, "kthread_alloc failed");
+  }
+  ktest_forget_region(mm->pgd);
+  vmalloc_sync_stack(mm->pgd, k);
+  pte_t synced = mm->pgd[KTEST_REGION_PGD];
+  mmput(mm);
+  // Now for real: run it on this hart, on our root, which lacks the entry.
+  int out = 0;
+  k->kthread_arg = &out;
+  push_off();
+  kthread_bind(k, cpuid());
+  myproc()->cpu_allowed = cpuid();
+  ktest_forget_region(current_pgd());
+  kthread_start(k);
+  pop_off();
+  yield();   // k runs here, borrowing our root
+  myproc()->cpu_allowed = -1;
+  int ret = kthread_stop(k);
+  KT_ASSERT(synced == kernel_pagetable[KTEST_REGION_PGD],
+            "vmalloc_sync_stack did not copy the stack's root entry");
+  KT_ASSERT(ret == 42 && out == 42, "the thread returned %d, wrote %d", ret, out);
+  return 0;
+}
+
+const struct ktest vm_tests[] = {
+  { "template_copy_new_mm", template_copy_new_mm },
+  { "pgd_consistent_all_tasks", pgd_consistent_all_tasks },
+  { "vmalloc_lazy_sync", vmalloc_lazy_sync },
+  { "vmalloc_fault_refuses_unmapped", vmalloc_fault_refuses_unmapped },
+  { "lazy_sync_many_harts", lazy_sync_many_harts },
+  { "vfree_shootdown", vfree_shootdown },
+  { "kstack_reachable_borrowed", kstack_reachable_borrowed },
+  { 0, 0 },
+};
