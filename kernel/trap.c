@@ -149,7 +149,8 @@ user_trap(struct pt_regs *regs)
 static void
 kernel_page_fault(struct pt_regs *regs)
 {
-  if(vmalloc_fault(regs->tval))
+  int data = regs->cause != EXC_INST_PAGE_FAULT;   // never run vmalloc memory
+  if(data && vmalloc_fault(regs->tval))
     return;
   if(fixup_exception(regs))
     return;

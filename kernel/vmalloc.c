@@ -202,18 +202,25 @@ sync_root_entry(pagetable_t pgd, int idx)
   return 1;
 }
 
-// A kernel-mode page fault at addr in the vmalloc area. If the template
-// maps addr's root entry and the root in satp does not, copy the entry
-// and return 1: the faulting access is retried. Otherwise return 0 (a
-// real bug: the caller panics). Reads satp, not the task: a kernel thread
-// runs on a borrowed root.
+// A kernel-mode load or store page fault at addr in the vmalloc area. If
+// the template maps addr's root entry and the root in satp does not, copy
+// the entry and return 1: the faulting access is retried. If the root
+// already has the template's entry (another hart sharing this root synced
+// it a moment ago) and the template maps addr, also retry. Otherwise
+// return 0, a real bug: the caller panics rather than loop. Reads satp,
+// not the task: a kernel thread runs on a borrowed root.
 int
 vmalloc_fault(uint64 addr)
 {
   if(addr < VMALLOC_START || addr >= VMALLOC_END)
     return 0;
-  if(!sync_root_entry(current_pgd(), PX(2, addr)))
-    return 0;
+  pagetable_t pgd = current_pgd();
+  int idx = PX(2, addr);
+  if(!sync_root_entry(pgd, idx)){
+    pte_t *pte = walk(kernel_pagetable, addr, 0);
+    if(pgd[idx] != kernel_pagetable[idx] || pte == 0 || !pte_present(*pte))
+      return 0;
+  }
   sfence_vma_addr(addr);
   return 1;
 }

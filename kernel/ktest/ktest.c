@@ -37,10 +37,14 @@ ktest_direct(void *vaddr)
 }
 
 // Make pgd look like a root copied before the test region's root entry
-// existed. Interrupts must be off (the caller must not migrate).
+// existed. Not the template itself, which a hart that has only run kernel
+// threads still uses (init_mm). Interrupts must be off (the caller must
+// not migrate).
 void
 ktest_forget_region(pagetable_t pgd)
 {
+  if(pgd == kernel_pagetable)
+    return;
   pgd[KTEST_REGION_PGD] = 0;
   sfence_vma();
 }

@@ -127,16 +127,17 @@ struct shared_area {
   volatile int arrived;
 };
 
-// Per-hart body: forget the region in the borrowed root, then read.
+// Per-hart body: forget the region in the borrowed root; once every hart
+// has done so (roots may be shared), read through it at the same moment.
 static int
 lazy_sync_reader(void *arg)
 {
   struct shared_area *s = arg;
+  push_off();   // stay on this hart, on this root
+  ktest_forget_region(current_pgd());
   __sync_fetch_and_add(&s->arrived, 1);
   while(s->arrived < ncpu)
-    ;   // start together
-  push_off();
-  ktest_forget_region(current_pgd());
+    ;
   uint64 v = *s->area;
   pop_off();
   return v != s->want;
