@@ -9,6 +9,9 @@ K := kernel
 U := user
 
 CPUS ?= 3
+# How vmalloc root entries reach page tables copied before they existed:
+# lazy (a fault copies them) or prealloc (all 64 filled at boot).
+VMSYNC ?= lazy
 MEM ?= 128M
 QEMUEXTRA ?=
 FSIMG ?= fs.img
@@ -35,6 +38,11 @@ CFLAGS  = -Wall -Werror -O2 -ggdb -gdwarf-4 $(ARCHFLAGS)
 CFLAGS += -ffreestanding -fno-common -nostdlib -fno-builtin -fno-pie -no-pie
 CFLAGS += -fno-stack-protector -fno-omit-frame-pointer -mno-relax -I.
 CFLAGS += $(KCFLAGS)
+ifeq ($(VMSYNC),prealloc)
+CFLAGS += -DVMSYNC_PREALLOC
+else ifneq ($(VMSYNC),lazy)
+$(error VMSYNC must be lazy or prealloc, not $(VMSYNC))
+endif
 ASFLAGS = $(ARCHFLAGS) -ggdb -I. -D__ASSEMBLER__
 LDFLAGS = -z max-page-size=4096 --no-warn-rwx-segments
 
@@ -50,6 +58,12 @@ all: $(K)/kernel fs.img mkfs/fsck
 
 $(K)/%.o: $(K)/%.c $(wildcard $(K)/*.h $(K)/ktest/*.h)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+# vmalloc.o is rebuilt when VMSYNC changes.
+$(K)/vmalloc.o: $(K)/vmsync.stamp
+$(K)/vmsync.stamp: FORCE
+	@echo $(VMSYNC) | cmp -s - $@ || echo $(VMSYNC) > $@
+FORCE:
 
 $(K)/%.o: $(K)/%.S $(wildcard $(K)/*.h)
 	$(CC) $(ASFLAGS) -c -o $@ $<
@@ -124,9 +138,9 @@ test: deps
 	@python3 tests/run.py --cpus $(CPUS) --mem $(MEM)
 
 clean:
-	rm -f $(K)/*.o $(K)/ktest/*.o $(K)/kernel $(K)/kernel.pass1 $(K)/kernel.asm $(K)/kernel.sym \
+	rm -f $(K)/*.o $(K)/ktest/*.o $(K)/vmsync.stamp $(K)/kernel $(K)/kernel.pass1 $(K)/kernel.asm $(K)/kernel.sym \
 	  $(K)/ksyms.S $(K)/ksyms0.S $(U)/*.o $(U)/_* $(U)/*.asm $(U)/lib/*.o \
 	  $(U)/lib/usys.S mkfs/mkfs mkfs/fsck fs.img
 	rm -rf tests/__pycache__ tests/out
 
-.PHONY: all qemu test clean deps print-qemu
+.PHONY: all qemu test clean deps print-qemu FORCE

@@ -40,7 +40,7 @@ from qemu import (REPO, Machine, MachineError, KernelPanic, Timeout,  # noqa: E4
                   QemuExited, qemu_command, copy_image, kill_all)
 
 OUT = os.path.join(REPO, "tests", "out")
-GROUPS = ["shell", "usertests", "fsck", "host", "matrix"]
+GROUPS = ["shell", "usertests", "ktest", "prealloc", "fsck", "host", "matrix"]
 
 # Time limits in seconds, multiplied by --timeout-scale.
 BOOT_TIMEOUT = 60
@@ -189,6 +189,93 @@ def report_usertests(text, res, error):
               error or "usertests did not print ALL TESTS PASSED")
 
 
+def run_ktest(m, res, prefix="ktest_"):
+    """The kernel's self-tests: one named test per `ktest NAME:` line."""
+    out = m.run("ktest", timeout=USERTESTS_TIMEOUT)
+    found = re.findall(r"^ktest (\w+): (OK|FAIL.*)$", out, re.M)
+    for name, verdict in found:
+        res.check(prefix + name, verdict == "OK", verdict)
+    res.check(prefix + "complete", bool(found) and "ktest: 0 failed" in out,
+              "ktest did not end with 'ktest: 0 failed'")
+
+
+def print_counters(m, when):
+    out = m.run("kstat", timeout=SHELL_TIMEOUT)
+    pairs = re.findall(r"^(\w+) (\d+)$", out, re.M)
+    info("counters %s: %s" % (when, ", ".join("%s %s" % p for p in pairs)))
+
+
+def run_design_probes(m, res):
+    """Probe the running kernel: every page table's kernel half is the
+    template's (shared) or not yet synced, and kernel threads show in ps."""
+    out = m.run("ps", timeout=SHELL_TIMEOUT)
+    res.check("ps_shows_kernel_threads",
+              re.search(r"\[kzerod\]", out) and re.search(r"\[idle/0\]", out),
+              "ps did not list [kzerod] and [idle/0]:\n" + out)
+    pids = re.findall(r"^\s*(\d+)\s+\d+\s+\w+\s+-?\d+\s+\d+\s+(?!\[)\S+", out, re.M)
+    bad = []
+    for pid in pids + ["$$"]:
+        cmd = "ptdump" if pid == "$$" else "ptdump " + pid
+        dump = m.run(cmd, timeout=SHELL_TIMEOUT)
+        if pid == "$$" or "summary:" in dump:
+            if not re.search(r"summary: .* (\d+) kernel entries shared, \d+ not yet synced, 0 differ", dump):
+                bad.append("%s:\n%s" % (cmd, dump))
+    res.check("ptdump_kernel_half_shared", not bad and pids, "\n".join(bad) or "no pids in ps")
+
+
+def build_prealloc_kernel(tmpdir):
+    """Build the VMSYNC=prealloc kernel in a copy of the tree, reusing the
+    objects already built (only vmalloc.o changes). Returns its path."""
+    tree = os.path.join(tmpdir, "prealloc-tree")
+    os.makedirs(tree)
+    for d in ("kernel", "scripts"):
+        shutil.copytree(os.path.join(REPO, d), os.path.join(tree, d), symlinks=True)
+    shutil.copy2(os.path.join(REPO, "Makefile"), tree)
+    subprocess.run(["make", "-s", "VMSYNC=prealloc", "kernel/kernel"], cwd=tree,
+                   check=True, stdout=subprocess.DEVNULL)
+    return os.path.join(tree, "kernel", "kernel")
+
+
+def free_pages_at_boot(m):
+    found = re.search(r"(\d+) pages free", m.text)
+    return int(found.group(1)) if found else None
+
+
+def run_prealloc(args, res, tmpdir, lazy_free):
+    """VMSYNC=prealloc: every vmalloc root entry exists from boot, so no
+    lazy sync ever happens; the self-tests and usertests still pass."""
+    try:
+        kernel = build_prealloc_kernel(tmpdir)
+    except subprocess.CalledProcessError as e:
+        res.fail("prealloc_builds", e)
+        return
+    res.ok("prealloc_builds")
+    m, _ = new_machine(args, tmpdir, "prealloc", args.cpus, args.mem)
+    m.cmd[m.cmd.index("-kernel") + 1] = kernel
+    try:
+        m.boot(BOOT_TIMEOUT)
+        free = free_pages_at_boot(m)
+        if free is not None and lazy_free is not None:
+            info("VMSYNC=prealloc costs %d pages (%d KiB) at boot"
+                 % (lazy_free - free, (lazy_free - free) * 4))
+        dump = m.run("ptdump -k", SHELL_TIMEOUT)
+        res.check("prealloc_template_has_64_vmalloc_entries",
+                  len(re.findall(r"vmalloc, pmd", dump)) == 64, dump)
+        m.run("usertests -q", USERTESTS_TIMEOUT)
+        out = m.run("kstat", SHELL_TIMEOUT)
+        res.check("prealloc_no_lazy_sync", re.search(r"^vmalloc_syncs 0$", out, re.M),
+                  "vmalloc_syncs is not 0 after usertests -q:\n" + out)
+        run_ktest(m, res, "prealloc_ktest_")
+        m.poweroff(POWEROFF_TIMEOUT)
+        m.check_panic()
+    except KernelPanic as e:
+        panic_stop(m, res, e)
+    except (Timeout, QemuExited) as e:
+        res.fail("prealloc_complete", e)
+    finally:
+        m.kill()
+
+
 # ---- host-side checks ---------------------------------------------------------
 
 def run_fsck(img, res):
@@ -278,11 +365,16 @@ def main_session(args, res, tmpdir):
     try:
         if not boot(m, res, "boot_to_prompt", label):
             return None
+        args.lazy_free_pages = free_pages_at_boot(m)
         try:
             if "shell" in args.only:
                 run_shell_tests(m, res)
             if "usertests" in args.only:
                 run_usertests(m, res)
+                print_counters(m, "after usertests -q")
+            if "ktest" in args.only:
+                run_ktest(m, res)
+                run_design_probes(m, res)
         except (Timeout, QemuExited):
             info("the rest of the tests on this machine were not run")
             print_tail(m, 20)
@@ -305,6 +397,8 @@ def matrix_boot(args, res, tmpdir, cpus, mem):
         if problem:
             res.fail(name, problem)
             return
+        if "ktest" in args.only:
+            run_ktest(m, res, "ktest_cpus%s_" % cpus)
         if not m.poweroff(POWEROFF_TIMEOUT):
             res.fail(name, "QEMU still running after poweroff")
             return
@@ -353,6 +447,8 @@ def run_all(args, res, tmpdir):
         run_fsck(img, res)
     if "host" in args.only:
         run_host_scripts(img, res, args.timeout_scale)
+    if "prealloc" in args.only:
+        run_prealloc(args, res, tmpdir, getattr(args, "lazy_free_pages", None))
     if "matrix" in args.only:
         matrix_boot(args, res, tmpdir, 1, "128M")
         matrix_boot(args, res, tmpdir, 8, "1G")
