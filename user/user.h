@@ -35,6 +35,8 @@ int procinfo(struct procinfo*, int max); // fill a table of tasks; returns count
 int freepages(void);                     // free physical pages
 int ptdump(int pid);                     // print pid's page table (-1: template)
 long kstat(int what);                    // a kernel counter (kernel/kstat.h)
+int ktest(const char *name);             // run kernel self-tests; returns failures
+int crash(int how);                      // kernel fault (FAULT_INJECT kernels only)
 
 // ulib.c
 int stat(const char*, struct stat*);
