@@ -89,6 +89,7 @@ void            kvminithart(void);
 extern struct mm init_mm;
 void            mm_init(void);
 struct mm      *mm_slot(int i);
+int             mm_nr_lazy_roots(void);
 struct mm      *mm_alloc(void);
 void            mmgrab(struct mm *mm);
 void            mmdrop(struct mm *mm);

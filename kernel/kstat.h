@@ -11,5 +11,8 @@
 #define KSTAT_NCPU           5  // number of harts running
 #define KSTAT_TICKS          6  // timer ticks since boot
 #define KSTAT_FREEPAGES      7  // free physical pages
+#define KSTAT_LAZY_ROOTS     8  // root pages kept only by lazy borrowers of
+                                // exited address spaces (freed when those
+                                // harts next run a user task)
 
 #endif

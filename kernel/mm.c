@@ -59,6 +59,20 @@ mm_slot(int i)
   return i >= 0 && i < NMM ? &mm_pool.mms[i] : 0;
 }
 
+// How many roots are alive only because a hart lazily borrows an mm whose
+// users have all gone? Each will be freed when its hart next switches to
+// a user task; until then free-page counts are that much lower.
+int
+mm_nr_lazy_roots(void)
+{
+  int n = 0;
+  acquire(&mm_pool.lock);
+  for(struct mm *mm = mm_pool.mms; mm < &mm_pool.mms[NMM]; mm++)
+    n += mm->pgd && mm->mm_users == 0 && mm->mm_count > 0;
+  release(&mm_pool.lock);
+  return n;
+}
+
 void
 mm_init(void)
 {

@@ -146,6 +146,7 @@ sys_kstat(void)
   case KSTAT_NCPU:      return ncpu;
   case KSTAT_TICKS:     return ticks;
   case KSTAT_FREEPAGES: return nr_free_pages();
+  case KSTAT_LAZY_ROOTS: return mm_nr_lazy_roots();
   }
   return what >= 0 && what <= KSTAT_TRAPS ? sum : -1;
 }

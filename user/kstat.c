@@ -12,6 +12,7 @@ static const char *names[] = {
   [KSTAT_NCPU]          "harts",
   [KSTAT_TICKS]         "ticks",
   [KSTAT_FREEPAGES]     "free_pages",
+  [KSTAT_LAZY_ROOTS]    "lazy_roots",
 };
 
 int
