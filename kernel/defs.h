@@ -104,6 +104,7 @@ void           *vmalloc(uint64 size);
 void           *vmalloc_task_stack(void);
 void            vfree(void *addr);
 int             vmalloc_fault(uint64 addr);
+int             sync_root_entry(pagetable_t pgd, int idx);
 void            vmalloc_sync_stack(pagetable_t pgd, struct proc *p);
 
 // uaccess.c: the only way the kernel touches user memory

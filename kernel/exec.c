@@ -129,10 +129,18 @@ exec_mmap(struct mm *mm)
   p->mm = p->active_mm = mm;
   switch_mm(old_active, mm, p);   // satp write: exec installs the new mm
   pop_off();
+  // LAB lazytlb BEGIN
   if(old_mm)
     mmput(old_mm);
   else
     mmdrop(old_active);
+  // LAB lazytlb STARTER
+  //> // TODO (lazytlb): a kernel thread exec'ing (the first process) has
+  //> // borrowed old_active: drop that reference too.
+  //> (void)old_active;
+  //> if(old_mm)
+  //>   mmput(old_mm);
+  // LAB lazytlb END
 }
 
 static const char *

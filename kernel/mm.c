@@ -163,11 +163,18 @@ mmput(struct mm *mm)
 // there but tsk last ran on another hart, this hart's TLB may hold user
 // translations that tsk has since changed there, so flush it.
 // Interrupts must be off.
+//
+// Both kernel stacks involved must be mapped in next first: tsk's, which
+// it will run on, and the current task's, which we are still running on
+// until swtch() (Linux's sync_current_stack_to_mm). Without the second,
+// a kernel thread whose stack is newer than next's root would fault on
+// its own stack right after the satp write.
 void
 switch_mm(struct mm *prev, struct mm *next, struct proc *tsk)
 {
   struct cpu *c = mycpu();
   vmalloc_sync_stack(next->pgd, tsk);
+  vmalloc_sync_stack(next->pgd, myproc());
   if(prev != next){
     csr_write(satp, MAKE_SATP(__pa(next->pgd)));  // switch to another mm
     sfence_vma();

@@ -95,11 +95,19 @@ kernel_init(void *arg)
   struct proc *p = myproc();
   fsinit(ROOTDEV);
   p->cwd = namei("/");
+  // LAB vmsync BEGIN
   if(exec("/init", argv) < 0)
     panic("kernel_init: cannot exec /init");
   // Started after init's mm exists: kzerod's stack needs a new root entry
   // (vmalloc region 321), so the lazy-sync machinery works on every boot.
   kzerod_start();
+  // LAB vmsync STARTER
+  //> // Started before init's mm exists, so that boot needs no lazy sync
+  //> // yet. Once your sync works, start it after the exec (see the handout).
+  //> kzerod_start();
+  //> if(exec("/init", argv) < 0)
+  //>   panic("kernel_init: cannot exec /init");
+  // LAB vmsync END
   return_to_user();
 }
 
@@ -178,9 +186,21 @@ exit_mm(struct proc *p)
   struct mm *mm = p->mm;
   if(mm == 0)
     return;
+  // LAB lazytlb BEGIN
   mmgrab(mm);         // the borrowed reference of active_mm
   p->mm = 0;
   mmput(mm);
+  // LAB lazytlb STARTER
+  //> // TODO (lazytlb): keep running on mm as a lazy borrower instead: the
+  //> // user half can go now, the root only once this task has switched
+  //> // away. For now, move to init_mm first so mm can be freed at once.
+  //> push_off();
+  //> switch_mm(mm, &init_mm, p);
+  //> p->active_mm = &init_mm;
+  //> p->mm = 0;
+  //> pop_off();
+  //> mmput(mm);
+  // LAB lazytlb END
 }
 
 static void

@@ -21,7 +21,8 @@ struct ptdump_totals {
   int pages, tables, shared, unsynced, differs;
 };
 
-static void
+// The permissions of a leaf as "rwxug", '-' for a missing bit.
+void
 perm_string(pte_t pte, char *s)
 {
   s[0] = (pte & PTE_R) ? 'r' : '-';
@@ -36,6 +37,7 @@ perm_string(pte_t pte, char *s)
 static void
 dump_user_entry(int i, pte_t root, struct ptdump_totals *t)
 {
+  // LAB ptwalk BEGIN
   pagetable_t pmd = pte_table(root);
   printf(" %3d: pmd %p\n", i, (void *)PTE2PA(root));
   t->tables++;
@@ -57,6 +59,13 @@ dump_user_entry(int i, pte_t root, struct ptdump_totals *t)
       t->pages++;
     }
   }
+  // LAB ptwalk STARTER
+  //> // TODO (ptwalk): root entry i points at a level-1 table (pmd). Print
+  //> // it, then every valid pmd entry and every valid page below it, in the
+  //> // format of docs/ptdump.md, counting tables in t->tables and pages in
+  //> // t->pages. Hints: pte_present(), pte_table(), PTE2PA(), perm_string().
+  //> printf(" %3d: pmd %p (not walked yet)\n", i, (void *)PTE2PA(root));
+  // LAB ptwalk END
 }
 
 static const char *
@@ -70,6 +79,7 @@ static void
 dump_kernel_entry(int i, pte_t mine, pte_t tmpl, struct ptdump_totals *t)
 {
   const char *what;
+  // LAB ptwalk BEGIN
   if(mine == tmpl){
     what = "shared";
     t->shared++;
@@ -80,6 +90,12 @@ dump_kernel_entry(int i, pte_t mine, pte_t tmpl, struct ptdump_totals *t)
     what = "DIFFERS from the template (bug)";
     t->differs++;
   }
+  // LAB ptwalk STARTER
+  //> // TODO (ptwalk): compare this root's entry with the template's and
+  //> // classify it as "shared", "not yet synced" or "DIFFERS from the
+  //> // template (bug)", counting it in t->shared, t->unsynced or t->differs.
+  //> what = "?";
+  // LAB ptwalk END
   printf(" %3d: %s, %s, pmd %p\n", i, region_name(i), what,
          (void *)PTE2PA(pte_present(mine) ? mine : tmpl));
 }

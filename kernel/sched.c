@@ -100,6 +100,7 @@ rq_has_work(void)
 static void
 prepare_mm(struct proc *prev, struct proc *next)
 {
+  // LAB lazytlb BEGIN
   struct cpu *c = mycpu();
   if(next->mm == 0){
     // to a kernel thread: borrow, no satp write
@@ -117,6 +118,15 @@ prepare_mm(struct proc *prev, struct proc *next)
       prev->active_mm = 0;
     }
   }
+  // LAB lazytlb STARTER
+  //> // TODO (lazytlb): implement the four cases of the table at the top of
+  //> // this file. For now every kernel thread runs on init_mm, whose root
+  //> // is kernel_pagetable, so every switch to one writes satp, and no mm
+  //> // is ever borrowed.
+  //> struct mm *next_mm = next->mm ? next->mm : &init_mm;
+  //> next->active_mm = next_mm;
+  //> switch_mm(prev->active_mm, next_mm, next);
+  // LAB lazytlb END
 }
 
 // Run next instead of the current task. Caller holds sched_lock (only),

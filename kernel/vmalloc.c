@@ -189,9 +189,10 @@ vfree(void *addr)
 
 // Copy root entry idx from the template into pgd if pgd lacks it.
 // Returns 1 if it copied.
-static int
+int
 sync_root_entry(pagetable_t pgd, int idx)
 {
+  // LAB vmsync BEGIN
   pte_t want = kernel_pagetable[idx];
   if(!pte_present(want) || pgd[idx] == want)
     return 0;
@@ -200,6 +201,12 @@ sync_root_entry(pagetable_t pgd, int idx)
   pgd[idx] = want;
   mycpu()->nr_vmalloc_syncs++;
   return 1;
+  // LAB vmsync STARTER
+  //> // TODO (vmsync): if the template has root entry idx and pgd does not,
+  //> // copy it into pgd, count it in this hart's nr_vmalloc_syncs and
+  //> // return 1. Return 0 if there was nothing to copy.
+  //> return 0;
+  // LAB vmsync END
 }
 
 // A kernel-mode load or store page fault at addr in the vmalloc area. If
@@ -212,6 +219,7 @@ sync_root_entry(pagetable_t pgd, int idx)
 int
 vmalloc_fault(uint64 addr)
 {
+  // LAB vmsync BEGIN
   if(addr < VMALLOC_START || addr >= VMALLOC_END)
     return 0;
   pagetable_t pgd = current_pgd();
@@ -223,6 +231,15 @@ vmalloc_fault(uint64 addr)
   }
   sfence_vma_addr(addr);
   return 1;
+  // LAB vmsync STARTER
+  //> // TODO (vmsync): the root in satp (current_pgd(), not the task's) may
+  //> // lack addr's root entry. Copy it from the template (sync_root_entry),
+  //> // flush addr from this hart's TLB and return 1 so the access is
+  //> // retried. Return 0 for anything else: not a vmalloc address, or a
+  //> // root that already has the entry while the template maps nothing at
+  //> // addr (the caller then panics instead of looping).
+  //> return 0;
+  // LAB vmsync END
 }
 
 // Make p's kernel stack reachable through pgd before p runs on it.
@@ -230,6 +247,13 @@ vmalloc_fault(uint64 addr)
 void
 vmalloc_sync_stack(pagetable_t pgd, struct proc *p)
 {
+  // LAB vmsync BEGIN
   if(p->kstack_base && sync_root_entry(pgd, PX(2, p->kstack_base)))
     sfence_vma();
+  // LAB vmsync STARTER
+  //> // TODO (vmsync): p is about to run on pgd. A fault on its kernel stack
+  //> // could not be handled (the handler needs that stack), so copy the
+  //> // root entry of p->kstack_base into pgd now if it is missing, and
+  //> // flush this hart's TLB if you did.
+  // LAB vmsync END
 }
