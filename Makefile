@@ -133,6 +133,39 @@ qemu: deps
 print-qemu:
 	@echo $(QEMU) $(QEMUOPTS)
 
+# ---- debugging (docs/debugging.md) ------------------------------------------
+# make qemu-gdb: boot halted (-S) with a gdb stub on GDBPORT (one per user,
+# so that users sharing a machine do not collide) and write .gdbinit from
+# scripts/gdbinit.tmpl. make gdb, in a second terminal: attach to it.
+GDBPORT ?= $(shell expr `id -u` % 5000 + 25000)
+ifndef GDB
+GDB := $(shell for g in gdb-multiarch riscv64-unknown-elf-gdb riscv64-linux-gnu-gdb riscv64-elf-gdb; do \
+	if command -v $$g >/dev/null 2>&1; then echo $$g; exit 0; fi; done)
+endif
+
+.gdbinit: scripts/gdbinit.tmpl FORCE
+	sed "s/@GDBPORT@/$(GDBPORT)/" scripts/gdbinit.tmpl > $@
+
+qemu-gdb: deps .gdbinit
+	@$(MAKE) --no-print-directory all
+	@echo "*** canopy halted, gdb stub on 127.0.0.1:$(GDBPORT). Now run 'make gdb' in another terminal."
+	$(QEMU) $(QEMUOPTS) -S -gdb tcp:127.0.0.1:$(GDBPORT)
+
+# -x loads .gdbinit without ~/.gdbinit having to allow it; turning off the
+# automatic load of ./.gdbinit keeps gdb from refusing (or doubling) it.
+gdb:
+	@test -f .gdbinit || { echo "no .gdbinit: run 'make qemu-gdb' first"; exit 1; }
+	@test -n "$(GDB)" || { echo "no gdb-multiarch or riscv64 gdb found (make deps)"; exit 1; }
+	$(GDB) -q -iex "set auto-load local-gdbinit off" -x .gdbinit
+
+# make addr2line < panic.txt, or make addr2line ADDRS="0xffffffc0... ...":
+# file:line of each backtrace address of a panic.
+addr2line: $(K)/kernel
+	@sh scripts/addr2line.sh $(TOOLPREFIX)addr2line $(K)/kernel $(ADDRS)
+
+FORCE:
+.PHONY: qemu-gdb gdb addr2line FORCE
+
 test: deps
 	@$(MAKE) --no-print-directory all
 	@python3 tests/run.py --cpus $(CPUS) --mem $(MEM)
