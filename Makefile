@@ -112,7 +112,7 @@ mkfs/fsck: mkfs/fsck.c $(K)/fs.h $(K)/param.h $(K)/stat.h $(K)/types.h
 	$(HOSTCC) -Wall -Werror -O2 -I. -o $@ mkfs/fsck.c
 
 fs.img: mkfs/mkfs README.md $(UPROGS)
-	mkfs/mkfs fs.img README.md $(UPROGS)
+	mkfs/mkfs fs.img README.md README=README.md $(UPROGS)
 
 # ---- running --------------------------------------------------------------
 QEMUOPTS  = -machine virt -bios default -kernel $(K)/kernel -m $(MEM) -smp $(CPUS)

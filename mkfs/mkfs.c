@@ -191,11 +191,29 @@ add_entry(uint dir, const char *name, uint inum)
   append(dir, de, sizeof(de));
 }
 
-// The name a host path gets on the image: last element, one leading '_'
-// removed.
+// An argument NAME=PATH names the file explicitly (README=README.md
+// gives xv6 programs the README they open).
+static const char *
+host_path(const char *arg)
+{
+  const char *eq = strchr(arg, '=');
+  return eq && !memchr(arg, '/', eq - arg) ? eq + 1 : arg;
+}
+
+// The name an argument's file gets on the image: NAME of NAME=PATH, else
+// the path's last element with one leading '_' removed.
 static const char *
 image_name(const char *path)
 {
+  static char named[DIRSIZ + 1];
+  const char *eq = strchr(path, '=');
+  if(eq && !memchr(path, '/', eq - path)){
+    if(eq == path || eq - path > DIRSIZ)
+      die("bad file name (empty or longer than DIRSIZ)", path);
+    memcpy(named, path, eq - path);
+    named[eq - path] = 0;
+    return named;
+  }
   const char *s = strrchr(path, '/');
 
   s = s ? s + 1 : path;
@@ -212,11 +230,11 @@ add_file(uint dir, const char *path)
 {
   char buf[BSIZE];
   size_t n;
-  FILE *f = fopen(path, "rb");
+  FILE *f = fopen(host_path(path), "rb");
   uint inum;
 
   if(f == 0)
-    die("cannot open", path);
+    die("cannot open", host_path(path));
   inum = new_inode(T_FILE);
   add_entry(dir, image_name(path), inum);
   while((n = fread(buf, 1, sizeof(buf), f)) > 0)
@@ -240,10 +258,13 @@ write_bitmap(void)
 static void
 check_unique(int argc, char **argv)
 {
-  for(int i = 2; i < argc; i++)
+  char first[DIRSIZ + 1];
+  for(int i = 2; i < argc; i++){
+    strcpy(first, image_name(argv[i]));   // image_name may reuse its buffer
     for(int j = i + 1; j < argc; j++)
-      if(strcmp(image_name(argv[i]), image_name(argv[j])) == 0)
+      if(strcmp(first, image_name(argv[j])) == 0)
         die("two files would have the same name", argv[j]);
+  }
 }
 
 int
@@ -253,7 +274,7 @@ main(int argc, char **argv)
   FILE *out;
 
   if(argc < 2){
-    fprintf(stderr, "usage: mkfs fs.img file...\n");
+    fprintf(stderr, "usage: mkfs fs.img [NAME=]file...\n");
     return 1;
   }
   check_unique(argc, argv);

@@ -3,6 +3,9 @@
 #ifndef CANOPY_USER_H
 #define CANOPY_USER_H
 
+// What sbrk() returns when it fails (newer xv6 name).
+#define SBRK_ERROR ((char *)-1)
+
 struct stat;
 struct procinfo;
 
@@ -53,6 +56,8 @@ void* memset(void*, int, unsigned int);
 int atoi(const char*);
 int memcmp(const void *, const void *, unsigned int);
 void *memcpy(void *, const void *, unsigned int);
+
+char* sbrklazy(int);   // newer xv6: canopy allocates eagerly, like sbrk
 
 // umalloc.c
 void* malloc(unsigned int);
