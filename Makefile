@@ -166,6 +166,11 @@ addr2line: $(K)/kernel
 FORCE:
 .PHONY: qemu-gdb gdb addr2line FORCE
 
+# Per-operation costs of the hot paths (user/bench.c).
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@python3 tests/bench.py --cpus $(CPUS) --mem $(MEM)
+
 test: deps
 	@$(MAKE) --no-print-directory all
 	@python3 tests/run.py --cpus $(CPUS) --mem $(MEM)
@@ -176,4 +181,4 @@ clean:
 	  $(U)/lib/usys.S mkfs/mkfs mkfs/fsck fs.img
 	rm -rf tests/__pycache__ tests/out
 
-.PHONY: all qemu test clean deps print-qemu FORCE
+.PHONY: all qemu test bench clean deps print-qemu FORCE

@@ -45,6 +45,7 @@ trap_init_hart(void)
     initlock(&tickslock, "time");
   csr_write(sscratch, 0);
   csr_write(stvec, (uint64)trap_entry);
+  csr_write(scounteren, 2);   // let user programs read the time CSR (rdtime)
   csr_set(sie, SIE_SEIE | SIE_STIE | SIE_SSIE);
   sbi_set_timer(r_time() + TIMEBASE_HZ / TICK_HZ);
 }

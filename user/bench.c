@@ -1,0 +1,139 @@
+// bench: per-operation costs of the kernel's hot paths, in microseconds
+// of the time CSR (10 MHz on QEMU virt). Run by `make bench`; compare
+// before and after a change to trap entry, switching, page tables or the
+// file system. QEMU's speed varies from machine to machine: compare runs
+// on one machine only.
+#include "kernel/types.h"
+#include "kernel/fcntl.h"
+#include "user/user.h"
+
+static uint64
+now(void)
+{
+  uint64 t;
+  asm volatile("rdtime %0" : "=r"(t));
+  return t;
+}
+
+static void
+report(const char *name, uint64 start, int n)
+{
+  uint64 tenths = (now() - start) / n;   // 0.1 us units
+  printf("bench %s: %d.%d us/op (%d ops)\n", name, (int)(tenths / 10),
+         (int)(tenths % 10), n);
+}
+
+static void
+bench_syscall(void)
+{
+  int n = 20000;
+  uint64 t = now();
+  for(int i = 0; i < n; i++)
+    getpid();
+  report("null_syscall", t, n);
+}
+
+static void
+bench_fork(void)
+{
+  int n = 200;
+  uint64 t = now();
+  for(int i = 0; i < n; i++){
+    int pid = fork();
+    if(pid == 0)
+      exit(0);
+    wait(0);
+  }
+  report("fork_exit_wait", t, n);
+}
+
+// One byte back and forth between two processes: two switches per op.
+static void
+bench_pipe_pingpong(void)
+{
+  int a[2], b[2], n = 2000;
+  char c = 0;
+  pipe(a);
+  pipe(b);
+  if(fork() == 0){
+    for(int i = 0; i < n; i++){
+      read(a[0], &c, 1);
+      write(b[1], &c, 1);
+    }
+    exit(0);
+  }
+  uint64 t = now();
+  for(int i = 0; i < n; i++){
+    write(a[1], &c, 1);
+    read(b[0], &c, 1);
+  }
+  report("pipe_roundtrip", t, n);
+  wait(0);
+  close(a[0]); close(a[1]); close(b[0]); close(b[1]);
+}
+
+static void
+bench_sbrk(void)
+{
+  int n = 2000;
+  uint64 t = now();
+  for(int i = 0; i < n; i++){
+    char *p = sbrk(4096);
+    p[0] = 1;
+    sbrk(-4096);
+  }
+  report("sbrk_page_grow_shrink", t, n);
+}
+
+static void
+bench_exec(void)
+{
+  int n = 50;
+  char *argv[] = { "echo", 0 };
+  int fd = open("/dev-null-bench", O_CREATE | O_WRONLY);
+  uint64 t = now();
+  for(int i = 0; i < n; i++){
+    if(fork() == 0){
+      close(1);
+      dup(fd);
+      exec("echo", argv);
+      exit(1);
+    }
+    wait(0);
+  }
+  report("fork_exec_wait", t, n);
+  close(fd);
+  unlink("/dev-null-bench");
+}
+
+static void
+bench_file(void)
+{
+  static char buf[4096];
+  int n = 200;
+  int fd = open("benchfile", O_CREATE | O_RDWR | O_TRUNC);
+  uint64 t = now();
+  for(int i = 0; i < n; i++)
+    write(fd, buf, sizeof(buf));
+  report("file_write_4k", t, n);
+  close(fd);
+  fd = open("benchfile", O_RDONLY);
+  t = now();
+  for(int i = 0; i < n; i++)
+    read(fd, buf, sizeof(buf));
+  report("file_read_4k", t, n);
+  close(fd);
+  unlink("benchfile");
+}
+
+int
+main(void)
+{
+  bench_syscall();
+  bench_pipe_pingpong();
+  bench_sbrk();
+  bench_fork();
+  bench_exec();
+  bench_file();
+  exit(0);
+}
