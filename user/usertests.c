@@ -2018,6 +2018,25 @@ badsyscall(void)
     fail("getpid through a raw ecall disagrees");
 }
 
+// do traps leave satp alone? (no trampoline: the kernel half is in every
+// page table, so entering and leaving the kernel needs no switch)
+void
+trapnosatp(void)
+{
+  int i, n = 5000;
+  long traps = kstat(KSTAT_TRAPS), satp = kstat(KSTAT_SATP_WRITES);
+
+  for(i = 0; i < n; i++)
+    getpid();
+  traps = kstat(KSTAT_TRAPS) - traps;
+  satp = kstat(KSTAT_SATP_WRITES) - satp;
+  if(traps < n)
+    fail("%ld traps counted for %d system calls", traps, n);
+  // A few switches to other processes (the watchdog) may write satp.
+  if(satp > 20)
+    fail("%ld satp writes during %d system calls, want (almost) none", satp, n);
+}
+
 // ---- the runner ----------------------------------------------------------
 
 struct test {
@@ -2081,6 +2100,7 @@ static struct test tests[] = {
   { closetwice, "closetwice", 0 },
   { fdlimit, "fdlimit", 0 },
   { badsyscall, "badsyscall", 0 },
+  { trapnosatp, "trapnosatp", 0 },
   { 0, 0, 0 },
 };
 
