@@ -43,7 +43,7 @@ from qemu import (REPO, Machine, MachineError, KernelPanic, Timeout,  # noqa: E4
 import gdb_test  # noqa: E402
 
 OUT = os.path.join(REPO, "tests", "out")
-GROUPS = ["shell", "usertests", "ktest", "prealloc", "fsck", "host", "matrix", "gdb"]
+GROUPS = ["shell", "usertests", "ktest", "prealloc", "debug", "fsck", "host", "matrix", "gdb"]
 
 # Time limits in seconds, multiplied by --timeout-scale.
 BOOT_TIMEOUT = 60
@@ -227,17 +227,45 @@ def run_design_probes(m, res):
     res.check("ptdump_kernel_half_shared", not bad and pids, "\n".join(bad) or "no pids in ps")
 
 
-def build_prealloc_kernel(tmpdir):
-    """Build the VMSYNC=prealloc kernel in a copy of the tree, reusing the
-    objects already built (only vmalloc.o changes). Returns its path."""
-    tree = os.path.join(tmpdir, "prealloc-tree")
+def build_kernel_variant(tmpdir, name, make_args):
+    """Build a kernel with other make variables in a copy of the tree,
+    reusing the objects already built where the flags allow. Returns its
+    path."""
+    tree = os.path.join(tmpdir, name + "-tree")
     os.makedirs(tree)
     for d in ("kernel", "scripts"):
         shutil.copytree(os.path.join(REPO, d), os.path.join(tree, d), symlinks=True)
     shutil.copy2(os.path.join(REPO, "Makefile"), tree)
-    subprocess.run(["make", "-s", "VMSYNC=prealloc", "kernel/kernel"], cwd=tree,
+    subprocess.run(["make", "-s"] + make_args + ["kernel/kernel"], cwd=tree,
                    check=True, stdout=subprocess.DEVNULL)
     return os.path.join(tree, "kernel", "kernel")
+
+
+def run_debug_kernel(args, res, tmpdir):
+    """A -DDEBUG kernel junk-fills freed pages and poisons freed mms, so a
+    use after free shows up: usertests -q and ktest must still pass."""
+    try:
+        kernel = build_kernel_variant(tmpdir, "debug", ["-B", "KCFLAGS=-DDEBUG"])
+    except subprocess.CalledProcessError as e:
+        res.fail("debug_kernel_builds", e)
+        return
+    res.ok("debug_kernel_builds")
+    m, _ = new_machine(args, tmpdir, "debug", args.cpus, args.mem)
+    m.cmd[m.cmd.index("-kernel") + 1] = kernel
+    try:
+        m.boot(BOOT_TIMEOUT)
+        out = m.run("usertests -q", USERTESTS_TIMEOUT)
+        res.check("debug_usertests", "ALL TESTS PASSED" in out,
+                  "usertests -q on the DEBUG kernel:\n" + out[-1500:])
+        run_ktest(m, res, "debug_ktest_")
+        m.poweroff(POWEROFF_TIMEOUT)
+        m.check_panic()
+    except KernelPanic as e:
+        panic_stop(m, res, e)
+    except (Timeout, QemuExited) as e:
+        res.fail("debug_complete", e)
+    finally:
+        m.kill()
 
 
 def free_pages_at_boot(m):
@@ -249,7 +277,7 @@ def run_prealloc(args, res, tmpdir, lazy_free):
     """VMSYNC=prealloc: every vmalloc root entry exists from boot, so no
     lazy sync ever happens; the self-tests and usertests still pass."""
     try:
-        kernel = build_prealloc_kernel(tmpdir)
+        kernel = build_kernel_variant(tmpdir, "prealloc", ["VMSYNC=prealloc"])
     except subprocess.CalledProcessError as e:
         res.fail("prealloc_builds", e)
         return
@@ -451,6 +479,8 @@ def run_all(args, res, tmpdir):
         run_fsck(img, res)
     if "host" in args.only:
         run_host_scripts(img, res, args.timeout_scale)
+    if "debug" in args.only:
+        run_debug_kernel(args, res, tmpdir)
     if "prealloc" in args.only:
         run_prealloc(args, res, tmpdir, getattr(args, "lazy_free_pages", None))
     if "matrix" in args.only:
