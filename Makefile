@@ -56,7 +56,14 @@ KOBJS = $(addprefix $(K)/, \
 
 all: $(K)/kernel fs.img mkfs/fsck
 
-$(K)/%.o: $(K)/%.c $(wildcard $(K)/*.h $(K)/ktest/*.h)
+# Every cross-compiled object waits for this check, so a machine without a
+# RISC-V toolchain gets one clear sentence instead of host gcc's errors.
+toolcheck:
+	@test -n "$(TOOLPREFIX)" || { echo "*** no RISC-V cross compiler (riscv64-unknown-elf-gcc or riscv64-linux-gnu-gcc)."; \
+	  echo "*** run 'make deps' (Debian/Ubuntu) or see README.md for other systems."; exit 1; }
+.PHONY: toolcheck
+
+$(K)/%.o: $(K)/%.c $(wildcard $(K)/*.h $(K)/ktest/*.h) | toolcheck
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 # vmalloc.o is rebuilt when VMSYNC changes.
@@ -65,7 +72,7 @@ $(K)/vmsync.stamp: FORCE
 	@echo $(VMSYNC) | cmp -s - $@ || echo $(VMSYNC) > $@
 FORCE:
 
-$(K)/%.o: $(K)/%.S $(wildcard $(K)/*.h)
+$(K)/%.o: $(K)/%.S $(wildcard $(K)/*.h) | toolcheck
 	$(CC) $(ASFLAGS) -c -o $@ $<
 
 # The kernel carries its own symbol table for backtraces. Link once with an
@@ -90,13 +97,13 @@ UPROGS = $(patsubst $(U)/%.c,$(U)/_%,$(wildcard $(U)/*.c))
 $(U)/lib/usys.S: $(U)/lib/usys.sh $(K)/syscall.h
 	sh $(U)/lib/usys.sh $(K)/syscall.h > $@
 
-$(U)/lib/%.o: $(U)/lib/%.c $(wildcard $(U)/*.h $(K)/*.h)
+$(U)/lib/%.o: $(U)/lib/%.c $(wildcard $(U)/*.h $(K)/*.h) | toolcheck
 	$(CC) $(UCFLAGS) -c -o $@ $<
 
-$(U)/lib/%.o: $(U)/lib/%.S
+$(U)/lib/%.o: $(U)/lib/%.S | toolcheck
 	$(CC) $(ASFLAGS) -c -o $@ $<
 
-$(U)/%.o: $(U)/%.c $(wildcard $(U)/*.h $(K)/*.h)
+$(U)/%.o: $(U)/%.c $(wildcard $(U)/*.h $(K)/*.h) | toolcheck
 	$(CC) $(UCFLAGS) -c -o $@ $<
 
 $(U)/_%: $(U)/%.o $(ULIB) $(U)/user.ld
