@@ -52,7 +52,7 @@ KOBJS = $(addprefix $(K)/, \
 	proc.o sched.o swtch.o kthread.o exec.o trapentry.o trap.o syscall.o \
 	sysproc.o sysfile.o uart.o console.o plic.o virtio_blk.o bio.o log.o \
 	fs.o file.o pipe.o ptdump.o faultinject.o ktest/ktest.o \
-	ktest/vm_test.o ktest/sched_test.o)
+	ktest/vm_test.o ktest/sched_test.o ktest/lab_test.o)
 
 all: $(K)/kernel fs.img mkfs/fsck
 
@@ -181,6 +181,19 @@ bench: deps
 test: deps
 	@$(MAKE) --no-print-directory all
 	@python3 tests/run.py --cpus $(CPUS) --mem $(MEM)
+
+# ---- labs (docs/instructors.md) --------------------------------------------
+# make starter LAB=<name> OUT=<dir>: write a lab's student tree (a git repo).
+# make grade [LAB=<name>]: grade this tree's labs (GRADE_JSON=path: Gradescope).
+starter:
+	@test -n "$(LAB)" -a -n "$(OUT)" || { echo "usage: make starter LAB=<name> OUT=<dir>"; exit 2; }
+	@python3 scripts/starter.py --lab $(LAB) --out $(OUT)
+
+grade: deps
+	@$(MAKE) --no-print-directory all
+	@python3 grade/grade.py $(LAB)
+
+.PHONY: starter grade
 
 clean:
 	rm -f $(K)/*.o $(K)/ktest/*.o $(K)/vmsync.stamp $(K)/kernel $(K)/kernel.pass1 $(K)/kernel.asm $(K)/kernel.sym \

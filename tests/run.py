@@ -14,6 +14,9 @@ Boots canopy headless on a copy of fs.img and runs, in order:
             poweroff
   gdb       gdb_*, crash_refused, panic_*: tests/gdb_test.py (gdb on a
             halted QEMU; a FAULT_INJECT kernel's panics, on machines apart)
+  labs      tests/labs_test.py: each lab's solution gets full marks, its
+            starter builds, boots, passes usertests and fails the lab's tests,
+            each grade/mutants/<lab>/*.patch is rejected
   (always)  no_kernel_panic: no console ever printed "panic: "
 
 A kernel panic stops the run at once (the console's tail is printed); a
@@ -41,9 +44,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qemu import (REPO, Machine, MachineError, KernelPanic, Timeout,  # noqa: E402
                   QemuExited, qemu_command, copy_image, kill_all)
 import gdb_test  # noqa: E402
+import labs_test  # noqa: E402
 
 OUT = os.path.join(REPO, "tests", "out")
-GROUPS = ["shell", "usertests", "ktest", "prealloc", "debug", "fsck", "host", "matrix", "gdb"]
+GROUPS = ["shell", "usertests", "ktest", "prealloc", "debug", "fsck", "host", "matrix", "gdb", "labs"]
 
 # Time limits in seconds, multiplied by --timeout-scale.
 BOOT_TIMEOUT = 60
@@ -488,6 +492,8 @@ def run_all(args, res, tmpdir):
         matrix_boot(args, res, tmpdir, 8, "1G")
     if "gdb" in args.only:
         gdb_test.run(args, res, tmpdir)
+    if "labs" in args.only:
+        labs_test.run(args, res, tmpdir)
     if "no_kernel_panic" not in res.failed:
         res.ok("no_kernel_panic")
 

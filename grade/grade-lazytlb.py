@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""grade-lazytlb.py: the grader of the lazytlb lab (labs/lazytlb/README.md).
+
+Besides the kernel self-tests, the grader reads counters it can check:
+lazy_switches (raised only on a switch to a kernel thread that borrows),
+and free_pages + lazy_roots, which must come back to the same value after
+processes have come and gone while kernel threads borrowed their roots.
+"""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gradelib import Lab, check, add_answers_test  # noqa: E402
+
+lab = Lab("lazytlb")
+
+
+@lab.test(30, timeout=30, hint="a switch to a kernel thread borrows prev->active_mm and "
+          "leaves satp alone; count it in nr_lazy_switches")
+def lazytlb_no_satp_write(c):
+    before = c.kstat()
+    c.ktest_ok("kthread_switch_no_satp_write")
+    after = c.kstat()
+    lazy = after["lazy_switches"] - before["lazy_switches"]
+    check(lazy >= 25, "lazy_switches rose by %d during 50 switches to a kernel thread" % lazy)
+
+
+@lab.test(25, timeout=40, hint="user->kernel mmgrab; kernel->user mmdrop after the switch "
+          "(prev_mm); exit_mm keeps an mm_count reference while the task runs on it")
+def lazytlb_mm_counts(c):
+    before = c.kstat()["lazy_switches"]
+    c.ktest_ok("mm_counts_consistent", "borrowed_mm_outlives_exit")
+    after = c.kstat()["lazy_switches"]
+    # Counts that match because nothing is ever borrowed prove nothing.
+    check(after > before, "lazy_switches stayed at %d: no kernel thread borrowed an mm "
+          "while the counts were checked" % after)
+
+
+def pages(c):
+    k = c.kstat()
+    return k["free_pages"] + k["lazy_roots"]
+
+
+@lab.test(25, timeout=40, hint="every mmgrab needs its mmdrop: the kernel->user case and "
+          "exec from a kernel thread drop the borrowed mm")
+def lazytlb_no_leak(c):
+    c.ktest_ok("no_leaked_pages")
+    c.run("forktest", 30)
+    before = pages(c)
+    kept = 0
+    for _ in range(3):
+        out = c.run("forktest", 30)
+        check("fork test OK" in out, "forktest did not pass:\n" + out[-500:])
+        c.run("echo x | wc")
+        kept = max(kept, c.kstat()["lazy_roots"])
+    # An idle hart that last ran a process now gone keeps borrowing its
+    # root: with lazy TLB some root is always kept that way here.
+    check(kept > 0, "lazy_roots stayed 0: no exited process's root was kept by a "
+          "borrowing hart (exit_mm should leave the task running on its mm)")
+    for _ in range(10):           # a lazy root may be dropped a moment later
+        after = pages(c)
+        if after == before:
+            break
+        time.sleep(0.2)
+    check(after == before, "free_pages + lazy_roots was %d before 3 forktests, %d after: "
+          "%d pages leaked" % (before, after, before - after))
+
+
+add_answers_test(lab, 20)
+
+if __name__ == "__main__":
+    sys.exit(lab.main())

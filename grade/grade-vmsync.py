@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""grade-vmsync.py: the grader of the vmsync lab (labs/vmsync/README.md).
+
+The kernel self-tests exercise the fault path for real (a read through a
+root that lacks the entry must return the data); the grader also reads the
+vmalloc_syncs counter before and after, which only the sync code raises.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gradelib import Lab, check, add_answers_test  # noqa: E402
+
+lab = Lab("vmsync")
+
+
+def syncs(c):
+    return c.kstat()["vmalloc_syncs"]
+
+
+@lab.test(30, timeout=30, hint="vmalloc_fault must copy the entry into the root in satp "
+          "(current_pgd()) through sync_root_entry, count it, flush and return 1")
+def vmsync_lazy_fault(c):
+    before = syncs(c)
+    c.ktest_ok("vmalloc_lazy_sync")
+    after = syncs(c)
+    check(after > before, "vmalloc_syncs went from %d to %d across a lazy sync"
+          % (before, after))
+
+
+@lab.test(15, timeout=30, hint="sync addresses in [VMALLOC_START, VMALLOC_END) that the "
+          "template maps; return 0 for everything else")
+def vmsync_fault_refuses(c):
+    # Syncing is required too: a vmalloc_fault() that refuses everything
+    # would pass the two refusal checks.
+    c.ktest_ok("vmalloc_lazy_sync", "vmalloc_fault_refuses_unmapped",
+               "vmalloc_fault_only_vmalloc")
+
+
+@lab.test(20, timeout=40, hint="a kernel thread runs on a borrowed root: use the root in "
+          "satp, never myproc()->mm")
+def vmsync_many_harts(c):
+    before = syncs(c)
+    c.ktest_ok("lazy_sync_many_harts", "pgd_consistent_all_tasks")
+    after = syncs(c)
+    check(after > before, "vmalloc_syncs went from %d to %d while every hart synced"
+          % (before, after))
+
+
+@lab.test(25, timeout=40, hint="vmalloc_sync_stack: copy the root entry of p->kstack_base "
+          "before p runs, and flush if you copied")
+def vmsync_kstack_reachable(c):
+    c.ktest_ok("kstack_reachable_borrowed")
+    out = c.run("forktest", 30)
+    check("fork test OK" in out, "forktest did not pass:\n" + out[-500:])
+
+
+add_answers_test(lab, 10)
+
+if __name__ == "__main__":
+    sys.exit(lab.main())

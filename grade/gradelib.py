@@ -1,0 +1,333 @@
+"""gradelib.py: the small grading library behind grade/grade-<lab>.py.
+
+A lab's grader declares named tests with points and a time limit:
+
+    lab = Lab("vmsync")
+
+    @lab.test(30, timeout=30, hint="read docs/vmsync.md")
+    def vmsync_lazy_fault(c):          # c: a booted canopy (Canopy)
+        before = c.kstat()
+        c.ktest_ok("vmalloc_lazy_sync")
+        check(c.kstat()["vmalloc_syncs"] > before["vmalloc_syncs"], "no sync counted")
+
+    if __name__ == "__main__":
+        lab.main()
+
+Each test boots its own QEMU (headless, console on pipes, a fresh copy of
+fs.img, -no-reboot), so tests may run in parallel (--jobs). A kernel panic,
+a hang, a reboot or QEMU exiting fails the test; the test's time limit is
+enforced by a watchdog that kills its QEMU, so the grader never hangs.
+Per test it prints "name: OK" or "name: FAIL" with what went wrong, the
+console's tail and a hint; then "Score: X/Y". The exit status is 0 only
+on full marks. GRADE_JSON=path (or --json path) also writes Gradescope's
+results.json. Standard library only; the machine comes from tests/qemu.py.
+"""
+import argparse
+import concurrent.futures
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+GRADE_DIR = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(GRADE_DIR)
+sys.path.insert(0, os.path.join(REPO, "tests"))
+from qemu import (Machine, MachineError, KernelPanic, Timeout,  # noqa: E402
+                  QemuExited, qemu_command, copy_image)
+
+LOG_DIR = os.path.join(REPO, "tests", "out", "grade")
+
+
+class TestFailure(Exception):
+    """A check failed: str() says what was expected and what happened."""
+
+
+def check(cond, msg):
+    if not cond:
+        raise TestFailure(msg)
+
+
+class Canopy:
+    """A booted canopy machine for one test, with helpers that parse the
+    output of the programs the graders rely on."""
+
+    def __init__(self, machine, deadline):
+        self.m = machine
+        self.deadline = deadline
+
+    def left(self):
+        return max(0.5, self.deadline - time.monotonic())
+
+    def run(self, cmd, timeout=None):
+        """Type cmd at the shell, return its output (echo removed)."""
+        out = self.m.run(cmd, min(timeout or 1e9, self.left()))
+        if self.m.text.count("OpenSBI v") > 1:
+            raise TestFailure("the machine rebooted")
+        return out
+
+    def send(self, line):
+        self.m.send(line)
+
+    def expect(self, pattern, timeout=None, what=None):
+        return self.m.expect(pattern, min(timeout or 1e9, self.left()), what)
+
+    def kstat(self):
+        """The kernel counters (kstat) as a dict name -> int."""
+        out = self.run("kstat")
+        vals = {k: int(v) for k, v in re.findall(r"^(\w+) (-?\d+)$", out, re.M)}
+        check("satp_writes" in vals, "kstat printed no counters:\n" + out)
+        return vals
+
+    def ktest(self, *names):
+        """Run the kernel self-tests names; returns ({name: verdict}, output)."""
+        out = self.run("ktest " + " ".join(names))
+        found = dict(re.findall(r"^ktest (\w+): (OK|FAIL.*)$", out, re.M))
+        return found, out
+
+    def ktest_ok(self, *names):
+        """Fail unless every named kernel self-test printed OK."""
+        found, out = self.ktest(*names)
+        for n in names:
+            check(n in found, "ktest %s printed no verdict:\n%s" % (n, out.strip()))
+            check(found[n] == "OK", "ktest %s: %s" % (n, found[n]))
+        return out
+
+    def ps(self):
+        """The task list: a list of dicts pid, ppid, state, size, name, kthread."""
+        out = self.run("ps")
+        tasks = []
+        for m in re.finditer(r"^\s*(\d+)\s+(\d+)\s+(\w+)\s+(-?\d+|-)\s+(\d+)\s+(\S+)\s*$",
+                             out, re.M):
+            name = m.group(6)
+            tasks.append(dict(pid=int(m.group(1)), ppid=int(m.group(2)),
+                              state=m.group(3), size=int(m.group(5)),
+                              name=name.strip("[]"), kthread=name.startswith("[")))
+        check(tasks, "ps listed no tasks:\n" + out)
+        return tasks
+
+
+class Test:
+    def __init__(self, fn, points, timeout, name, hint, boot, cpus, mem):
+        self.fn, self.points, self.timeout = fn, points, timeout
+        self.name, self.hint, self.boot = name, hint, boot
+        self.cpus, self.mem = cpus, mem
+
+
+class Result:
+    def __init__(self, test, ok, output, seconds):
+        self.test, self.ok, self.output, self.seconds = test, ok, output, seconds
+
+    @property
+    def score(self):
+        return self.test.points if self.ok else 0
+
+
+class Lab:
+    """A lab's graded tests. The manifest labs/<name>/lab.json supplies
+    defaults (time limits, machine)."""
+
+    def __init__(self, name):
+        self.name = name
+        self.tests = []
+        path = os.path.join(REPO, "labs", name, "lab.json")
+        self.manifest = json.load(open(path)) if os.path.exists(path) else {}
+        limits = self.manifest.get("time_limits", {})
+        self.default_timeout = limits.get("test", 60)
+        self.build_timeout = limits.get("build", 600)
+        self.cpus = str(self.manifest.get("cpus", 3))
+        self.mem = self.manifest.get("mem", "128M")
+
+    def test(self, points, timeout=None, name=None, hint=None, boot=True,
+             cpus=None, mem=None):
+        """Decorator: a graded test worth points. A boot test receives a
+        booted Canopy; boot=False tests receive nothing (host-side checks)."""
+        def wrap(fn):
+            self.tests.append(Test(fn, points, timeout or self.default_timeout,
+                                   name or fn.__name__, hint, boot,
+                                   cpus or self.cpus, mem or self.mem))
+            return fn
+        return wrap
+
+    # ---- running ----
+
+    def build(self):
+        """make all; returns None or the build's output on failure."""
+        try:
+            p = subprocess.run(["make", "-s", "--no-print-directory", "all"], cwd=REPO,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               universal_newlines=True, timeout=self.build_timeout)
+        except subprocess.TimeoutExpired:
+            return "make did not finish in %d s" % self.build_timeout
+        return None if p.returncode == 0 else p.stdout[-3000:]
+
+    def run_one(self, t, tmpdir):
+        t0 = time.monotonic()
+        if not t.boot:
+            try:
+                note = t.fn()
+                return Result(t, True, note or "", time.monotonic() - t0)
+            except TestFailure as e:
+                return Result(t, False, str(e), time.monotonic() - t0)
+            except Exception as e:   # a grader bug must not pass a test
+                return Result(t, False, "grader error: %r" % e, time.monotonic() - t0)
+        img = copy_image(os.path.join(REPO, "fs.img"), tmpdir)
+        cmd = qemu_command(img, t.cpus, t.mem) + ["-no-reboot"]
+        log = os.path.join(LOG_DIR, self.name, t.name + ".log")
+        m = Machine(cmd, log)
+        deadline = t0 + t.timeout
+        timed_out = threading.Event()
+
+        def watchdog():
+            timed_out.set()
+            m.kill()
+        timer = threading.Timer(t.timeout, watchdog)
+        timer.daemon = True
+        timer.start()
+        ok, msg = False, ""
+        try:
+            m.boot(t.timeout)
+            c = Canopy(m, deadline)
+            note = t.fn(c)
+            m.check_panic()
+            ok, msg = True, note or ""
+        except TestFailure as e:
+            msg = str(e)
+        except KernelPanic as e:
+            msg = "%s\n--- console tail ---\n%s" % (e, m.tail(25))
+        except (Timeout, QemuExited, MachineError) as e:
+            if timed_out.is_set():
+                e = "time limit of %g s exceeded" % t.timeout
+            msg = "%s\n--- console tail ---\n%s" % (e, m.tail(15))
+        except Exception as e:
+            msg = "grader error: %r\n--- console tail ---\n%s" % (e, m.tail(15))
+        finally:
+            timer.cancel()
+            m.kill()
+            try:
+                os.unlink(img)
+            except OSError:
+                pass
+        if ok and timed_out.is_set():
+            ok, msg = False, "time limit of %g s exceeded" % t.timeout
+        return Result(t, ok, msg, time.monotonic() - t0)
+
+    def main(self, argv=None):
+        p = argparse.ArgumentParser(description="Grade lab %s." % self.name)
+        p.add_argument("tests", nargs="*", help="run only these tests")
+        p.add_argument("--jobs", "-j", type=int, default=int(os.environ.get("GRADE_JOBS", "1")),
+                       help="tests run at once, each on its own QEMU (default 1)")
+        p.add_argument("--json", default=os.environ.get("GRADE_JSON"),
+                       help="also write Gradescope's results.json here")
+        p.add_argument("--no-build", action="store_true", help="do not run make first")
+        p.add_argument("--list", action="store_true", help="list the tests and exit")
+        a = p.parse_args(argv)
+        tests = [t for t in self.tests if not a.tests or t.name in a.tests]
+        if a.list:
+            for t in tests:
+                print("%-36s %3d points, %3d s" % (t.name, t.points, t.timeout))
+            return 0
+        t0 = time.monotonic()
+        problem = None if a.no_build else self.build()
+        os.makedirs(os.path.join(LOG_DIR, self.name), exist_ok=True)
+        tmpdir = tempfile.mkdtemp(prefix="canopy-grade-")
+        results = []
+        try:
+            if problem:
+                print("make failed:\n" + problem)
+                results = [Result(t, False, "the tree does not build:\n" + problem, 0)
+                           for t in tests]
+                for r in results:
+                    self.report(r)
+            else:
+                with concurrent.futures.ThreadPoolExecutor(max(1, a.jobs)) as pool:
+                    futures = [pool.submit(self.run_one, t, tmpdir) for t in tests]
+                    for f in futures:        # report in the order declared
+                        r = f.result()
+                        results.append(r)
+                        self.report(r)
+        finally:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+        score = sum(r.score for r in results)
+        total = sum(t.points for t in tests)
+        print("Score: %d/%d" % (score, total), flush=True)
+        if a.json:
+            self.write_json(a.json, results, time.monotonic() - t0)
+        return 0 if score == total and tests else 1
+
+    def report(self, r):
+        if r.ok:
+            print("%s: OK (%d/%d, %.1f s)" % (r.test.name, r.score, r.test.points,
+                                            r.seconds), flush=True)
+            return
+        print("%s: FAIL (0/%d, %.1f s)" % (r.test.name, r.test.points, r.seconds))
+        for line in r.output.rstrip().split("\n"):
+            print("    " + line)
+        if r.test.hint:
+            print("    hint: " + r.test.hint)
+        sys.stdout.flush()
+
+    def write_json(self, path, results, seconds):
+        tests = []
+        for r in results:
+            out = r.output
+            if not r.ok and r.test.hint:
+                out += "\nhint: " + r.test.hint
+            tests.append(dict(name=r.test.name, score=r.score, max_score=r.test.points,
+                              status="passed" if r.ok else "failed", output=out))
+        doc = dict(score=sum(r.score for r in results),
+                   max_score=sum(r.test.points for r in results),
+                   execution_time=round(seconds, 1), tests=tests)
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, "w") as f:
+            json.dump(doc, f, indent=2)
+
+
+# ---- host-side checks shared by the labs ----
+
+QUESTION = re.compile(r"^Q(\d+)[.:)]\s")
+ANSWER = re.compile(r"^Answer:(.*)$")
+
+
+def answers_problem(lab, want):
+    """None if labs/<lab>/answers-<lab>.txt has at least want questions,
+    each a line "Q<n>. ..." (continued on the next lines) followed by a
+    line "Answer:" and a non-empty answer before the next question, else
+    what is wrong. Lines starting with "#" are instructions, not answers."""
+    path = os.path.join(REPO, "labs", lab, "answers-%s.txt" % lab)
+    if not os.path.exists(path):
+        return "%s does not exist" % os.path.relpath(path, REPO)
+    answers, current, in_answer = {}, None, False
+    for line in open(path, encoding="utf-8", errors="replace"):
+        m = QUESTION.match(line)
+        if m:
+            current, in_answer = int(m.group(1)), False
+            answers[current] = ""
+            continue
+        a = ANSWER.match(line)
+        if a and current is not None:
+            in_answer = True
+            line = a.group(1)
+        if in_answer and not line.startswith("#"):
+            answers[current] += line.strip()
+    if len(answers) < want:
+        return "%s has %d questions, expected %d" % (os.path.basename(path), len(answers), want)
+    empty = sorted(q for q, a in answers.items() if not a)
+    if empty:
+        return "no answer to question(s) %s in %s" % (", ".join("Q%d" % q for q in empty),
+                                                      os.path.basename(path))
+    return None
+
+
+def add_answers_test(lab, points=10):
+    want = lab.manifest.get("questions", 1)
+
+    @lab.test(points, name="answers_file", boot=False,
+              hint="answer every question in labs/%s/answers-%s.txt" % (lab.name, lab.name))
+    def answers_file():
+        problem = answers_problem(lab.name, want)
+        check(problem is None, problem)

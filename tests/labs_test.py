@@ -1,0 +1,219 @@
+"""labs_test.py: the "labs" group of make test (tests/run.py calls run()).
+
+For every lab in labs/ (a labs/<name>/lab.json):
+
+  labs_<lab>_solution_full_marks   the grader gives this tree full marks
+  labs_<lab>_starter_cut           scripts/starter.py writes the student
+                                   tree: no marker or //> line left, no
+                                   mutants, no other lab, the handout, a git
+                                   repository with one commit and no change
+  labs_<lab>_starter_builds        make in the student tree
+  labs_<lab>_starter_usertests     it boots and passes usertests -q
+  labs_<lab>_starter_fails_lab_tests  every graded test fails on it
+  labs_<lab>_mutant_<name>_rejected   for each grade/mutants/<lab>/*.patch:
+                                   the solution with that patch never gets
+                                   full marks
+
+Copies reuse this tree's build products (timestamps kept), so only what a
+cut or a patch changed is rebuilt. Work items run in parallel (--labs-jobs,
+default 2). Standalone: python3 tests/labs_test.py [lab...]
+"""
+import concurrent.futures
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from qemu import REPO, Machine, MachineError, qemu_command, copy_image  # noqa: E402
+
+sys.path.insert(0, os.path.join(REPO, "scripts"))
+import starter  # noqa: E402
+
+GRADE_TIMEOUT = 300
+BUILD_TIMEOUT = 600
+
+
+def labs():
+    return starter.all_labs(REPO)
+
+
+def sh(cmd, cwd, timeout):
+    """Run cmd; returns (exit status, output). A time-out is status -1."""
+    try:
+        p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           universal_newlines=True, timeout=timeout)
+        return p.returncode, p.stdout
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
+        return -1, out + "\n(timed out after %d s)" % timeout
+
+
+def grade(tree, lab, jobs=1):
+    """Run tree's grader for lab; returns (score, total, {test: ok}, output)."""
+    status, out = sh([sys.executable, os.path.join("grade", "grade-%s.py" % lab),
+                      "--jobs", str(jobs)], tree, GRADE_TIMEOUT)
+    verdicts = {n: v == "OK" for n, v in re.findall(r"^(\w+): (OK|FAIL)", out, re.M)}
+    m = re.search(r"^Score: (\d+)/(\d+)", out, re.M)
+    if not m:
+        return None, None, verdicts, out
+    return int(m.group(1)), int(m.group(2)), verdicts, out
+
+
+def brief(out, lines=12):
+    return " | ".join(l.strip() for l in out.strip().split("\n")[-lines:])
+
+
+def copy_solution(dst):
+    shutil.copytree(REPO, dst, symlinks=True,
+                    ignore=shutil.ignore_patterns(".git", "out", "__pycache__", "results"))
+
+
+# ---- the work items: each returns a list of (name, ok, reason) ----
+
+def check_solution(lab, tmp):
+    score, total, _, out = grade(REPO, lab, jobs=2)
+    return [("labs_%s_solution_full_marks" % lab, score is not None and score == total,
+             "score %s/%s: %s" % (score, total, brief(out)))]
+
+
+def starter_problems(tree, lab):
+    problems = []
+    for rel in starter.tracked_files(tree):
+        try:
+            text = open(os.path.join(tree, rel), encoding="utf-8").read()
+        except UnicodeDecodeError:
+            continue
+        bad = starter.leftover(text)
+        if bad:
+            problems.append("%s still has %r" % (rel, bad))
+    if os.path.exists(os.path.join(tree, "grade", "mutants")):
+        problems.append("grade/mutants/ is in the student tree")
+    for other in labs():
+        if other != lab and os.path.exists(os.path.join(tree, "labs", other)):
+            problems.append("labs/%s is in the student tree" % other)
+    for f in ("README.md", "answers-%s.txt" % lab, "lab.json"):
+        if not os.path.exists(os.path.join(tree, "labs", lab, f)):
+            problems.append("labs/%s/%s is missing" % (lab, f))
+    status, out = sh(["git", "rev-list", "--count", "HEAD"], tree, 30)
+    if status != 0 or out.strip() != "1":
+        problems.append("git rev-list --count HEAD: %s" % out.strip())
+    status, out = sh(["git", "status", "--porcelain"], tree, 30)
+    if status != 0 or out.strip():
+        problems.append("git status not clean: %s" % out.strip()[:200])
+    return problems
+
+
+def usertests_on(tree, tmp, lab):
+    img = copy_image(os.path.join(tree, "fs.img"), tmp)
+    log = os.path.join(REPO, "tests", "out", "console-labs-%s-starter.log" % lab)
+    cmd = subprocess.run(["make", "-s", "--no-print-directory", "print-qemu", "FSIMG=" + img],
+                         cwd=tree, stdout=subprocess.PIPE, universal_newlines=True,
+                         check=True).stdout.split()
+    m = Machine(cmd + ["-no-reboot"], log, cwd=tree)
+    try:
+        m.boot(60)
+        out = m.run("usertests -q", 300)
+        ok = "ALL TESTS PASSED" in out
+        return ok, "usertests -q did not pass: " + brief(out, 5)
+    except MachineError as e:
+        return False, "%s: %s" % (e, brief(m.tail(10), 10))
+    finally:
+        m.kill()
+
+
+def check_starter(lab, tmp):
+    name = "labs_%s_starter" % lab
+    tree = os.path.join(tmp, "starter-" + lab)
+    try:
+        starter.make_starter(lab, tree, with_build=False)
+    except (starter.StarterError, OSError, subprocess.CalledProcessError) as e:
+        return [(name + "_cut", False, e)]
+    problems = starter_problems(tree, lab)
+    results = [(name + "_cut", not problems, "; ".join(problems))]
+    # Now the build products, for a fast rebuild of what the cut changed.
+    for rel in starter.build_products(REPO):
+        dst = os.path.join(tree, rel)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copy2(os.path.join(REPO, rel), dst)
+    status, out = sh(["make", "-s", "--no-print-directory", "all"], tree, BUILD_TIMEOUT)
+    results.append((name + "_builds", status == 0, brief(out)))
+    if status != 0:
+        return results
+    ok, why = usertests_on(tree, tmp, lab)
+    results.append((name + "_usertests", ok, why))
+    score, total, verdicts, out = grade(tree, lab)
+    passed = sorted(n for n, v in verdicts.items() if v)
+    results.append((name + "_fails_lab_tests", score == 0 and verdicts and not passed,
+                    "tests passing on the starter: %s (score %s/%s)" % (passed, score, total)))
+    return results
+
+
+def check_mutant(lab, patch, tmp):
+    mname = os.path.splitext(os.path.basename(patch))[0]
+    name = "labs_%s_mutant_%s_rejected" % (lab, mname.replace("-", "_"))
+    tree = os.path.join(tmp, "mutant-%s-%s" % (lab, mname))
+    copy_solution(tree)
+    status, out = sh(["patch", "-p1", "-s", "-i", patch], tree, 30)
+    if status != 0:
+        return [(name, False, "the patch does not apply: " + brief(out))]
+    status, out = sh(["make", "-s", "--no-print-directory", "all"], tree, BUILD_TIMEOUT)
+    if status != 0:
+        return [(name, False, "the mutant does not build: " + brief(out))]
+    score, total, verdicts, out = grade(tree, lab)
+    failed = sorted(n for n, v in verdicts.items() if not v)
+    shutil.rmtree(tree, ignore_errors=True)
+    return [(name, score is not None and score < total,
+             "the mutant scored %s/%s" % (score, total) if score is not None
+             else "the grader printed no score: " + brief(out))] + \
+        ([("# %s caught by %s (%s/%s)" % (mname, ", ".join(failed), score, total), None, "")]
+         if failed else [])
+
+
+def run(args, res, tmpdir, only=None):
+    """Run every check; report through res (tests/run.py's Results)."""
+    if not os.path.isdir(os.path.join(REPO, "grade", "mutants")):
+        print("# labs: a student tree (no grade/mutants/): run make grade instead", flush=True)
+        return
+    jobs = getattr(args, "labs_jobs", 2) if args else 2
+    tmp = tempfile.mkdtemp(prefix="labs-", dir=tmpdir)
+    items = []
+    for lab in only or labs():
+        items.append((check_solution, (lab, tmp)))
+        items.append((check_starter, (lab, tmp)))
+        for patch in sorted(glob.glob(os.path.join(REPO, "grade", "mutants", lab, "*.patch"))):
+            items.append((check_mutant, (lab, patch, tmp)))
+    t0 = time.monotonic()
+    try:
+        with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+            futures = [pool.submit(fn, *a) for fn, a in items]
+            for f in futures:
+                try:
+                    results = f.result()
+                except Exception as e:     # a harness bug fails loudly
+                    results = [("labs_harness", False, repr(e))]
+                for name, ok, reason in results:
+                    if ok is None:
+                        print(name, flush=True)
+                    else:
+                        res.check(name, ok, reason)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("# labs: %d checks in %.0f s" % (len(items), time.monotonic() - t0), flush=True)
+
+
+if __name__ == "__main__":
+    import run as runmod
+    r = runmod.Results()
+    os.makedirs(os.path.join(REPO, "tests", "out"), exist_ok=True)
+    d = tempfile.mkdtemp(prefix="canopy-labs-")
+    try:
+        run(None, r, d, only=sys.argv[1:] or None)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    sys.exit(r.summary())
