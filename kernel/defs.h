@@ -106,6 +106,12 @@ void            vfree(void *addr);
 int             vmalloc_fault(uint64 addr);
 int             sync_root_entry(pagetable_t pgd, int idx);
 void            vmalloc_sync_stack(pagetable_t pgd, struct proc *p);
+void            vmalloc_check_flushed(uint64 syncs, uint64 flushes, const char *where);
+
+// tlbflush.c: TLB flushes, counted per hart
+void            local_flush_tlb_all(void);
+void            local_flush_tlb_page(uint64 va);
+void            flush_tlb_kernel_range(uint64 start, uint64 size);
 
 // uaccess.c: the only way the kernel touches user memory
 int             copyout(uint64 dstva, const void *src, uint64 len);

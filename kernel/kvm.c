@@ -54,8 +54,8 @@ kvminit(void)
 void
 kvminithart(void)
 {
-  sfence_vma();
+  local_flush_tlb_all();
   csr_write(satp, MAKE_SATP(__pa(kernel_pagetable)));  // boot
-  sfence_vma();
+  local_flush_tlb_all();
   mycpu()->nr_satp_writes++;
 }

@@ -154,7 +154,7 @@ mmput(struct mm *mm)
   if(old > 1)
     return;
   uvmfree_user(mm->pgd, mm->brk);
-  sfence_vma();
+  local_flush_tlb_all();
   mmdrop(mm);
 }
 
@@ -177,9 +177,9 @@ switch_mm(struct mm *prev, struct mm *next, struct proc *tsk)
   vmalloc_sync_stack(next->pgd, myproc());
   if(prev != next){
     csr_write(satp, MAKE_SATP(__pa(next->pgd)));  // switch to another mm
-    sfence_vma();
+    local_flush_tlb_all();
     c->nr_satp_writes++;
   } else if(tsk->cpu != c){
-    sfence_vma();
+    local_flush_tlb_all();
   }
 }

@@ -339,7 +339,7 @@ growproc(int n)
     if((uint64)-n > old)
       return -1;
     uvmdealloc(mm->pgd, old, old + n);
-    sfence_vma();   // only this hart runs this mm (see switch_mm)
+    local_flush_tlb_all();   // only this hart runs this mm (see switch_mm)
   }
   mm->brk = old + n;
   return 0;

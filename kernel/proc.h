@@ -45,6 +45,8 @@ struct cpu {
   uint64 nr_vmalloc_syncs;  // lazily copied root entries
   uint64 nr_switches;       // context switches
   uint64 nr_traps;          // traps taken
+  uint64 nr_tlb_flushes;    // local flushes (tlbflush.c)
+  uint64 nr_unflushed_syncs; // syncs not followed by a flush: a bug
 };
 
 extern struct cpu cpus[NCPU];

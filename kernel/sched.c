@@ -135,7 +135,9 @@ static void
 context_switch(struct proc *prev, struct proc *next)
 {
   struct cpu *c = mycpu();
+  uint64 syncs = c->nr_vmalloc_syncs, flushes = c->nr_tlb_flushes;
   prepare_mm(prev, next);
+  vmalloc_check_flushed(syncs, flushes, "the stack sync of a switch");
   next->cpu = c;
   c->curr = next;
   c->nr_switches++;

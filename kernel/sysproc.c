@@ -125,28 +125,40 @@ sys_ptdump(void)
   return ptdump_pid(pid);
 }
 
-// kstat(what): a counter from kernel/kstat.h, summed over harts.
+// The per-hart counter of c that kstat reports as what, or 0 if what is
+// not a per-hart counter.
+static uint64 *
+cpu_counter(struct cpu *c, int what)
+{
+  switch(what){
+  case KSTAT_SATP_WRITES:     return &c->nr_satp_writes;
+  case KSTAT_LAZY_SWITCHES:   return &c->nr_lazy_switches;
+  case KSTAT_VMALLOC_SYNCS:   return &c->nr_vmalloc_syncs;
+  case KSTAT_SWITCHES:        return &c->nr_switches;
+  case KSTAT_TRAPS:           return &c->nr_traps;
+  case KSTAT_TLB_FLUSHES:     return &c->nr_tlb_flushes;
+  case KSTAT_UNFLUSHED_SYNCS: return &c->nr_unflushed_syncs;
+  }
+  return 0;
+}
+
+// kstat(what): a counter from kernel/kstat.h; per-hart ones summed over
+// the harts. -1 for an unknown counter.
 uint64
 sys_kstat(void)
 {
   int what;
   argint(0, &what);
-  uint64 sum = 0;
-  for(int i = 0; i < ncpu; i++){
-    struct cpu *c = &cpus[i];
-    switch(what){
-    case KSTAT_SATP_WRITES:   sum += c->nr_satp_writes; break;
-    case KSTAT_LAZY_SWITCHES: sum += c->nr_lazy_switches; break;
-    case KSTAT_VMALLOC_SYNCS: sum += c->nr_vmalloc_syncs; break;
-    case KSTAT_SWITCHES:      sum += c->nr_switches; break;
-    case KSTAT_TRAPS:         sum += c->nr_traps; break;
-    }
-  }
   switch(what){
-  case KSTAT_NCPU:      return ncpu;
-  case KSTAT_TICKS:     return ticks;
-  case KSTAT_FREEPAGES: return nr_free_pages();
+  case KSTAT_NCPU:       return ncpu;
+  case KSTAT_TICKS:      return ticks;
+  case KSTAT_FREEPAGES:  return nr_free_pages();
   case KSTAT_LAZY_ROOTS: return mm_nr_lazy_roots();
   }
-  return what >= 0 && what <= KSTAT_TRAPS ? sum : -1;
+  if(cpu_counter(&cpus[0], what) == 0)
+    return -1;
+  uint64 sum = 0;
+  for(int i = 0; i < ncpu; i++)
+    sum += *cpu_counter(&cpus[i], what);
+  return sum;
 }

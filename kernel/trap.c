@@ -150,9 +150,13 @@ user_trap(struct pt_regs *regs)
 static void
 kernel_page_fault(struct pt_regs *regs)
 {
+  struct cpu *c = mycpu();
+  uint64 syncs = c->nr_vmalloc_syncs, flushes = c->nr_tlb_flushes;
   int data = regs->cause != EXC_INST_PAGE_FAULT;   // never run vmalloc memory
-  if(data && vmalloc_fault(regs->tval))
+  if(data && vmalloc_fault(regs->tval)){
+    vmalloc_check_flushed(syncs, flushes, "vmalloc_fault");
     return;
+  }
   if(fixup_exception(regs))
     return;
   if(regs->tval >= VMALLOC_START && regs->tval < VMALLOC_END)

@@ -118,9 +118,7 @@ unmap_area(uint64 va, uint64 size)
         *pte = 0;
     }
     // No hart may still reach the pages when they are reused (invariant 10).
-    sfence_vma();
-    if(ncpu > 1)
-      sbi_remote_sfence_vma(0, base, n * PGSIZE);
+    flush_tlb_kernel_range(base, n * PGSIZE);
     for(uint64 i = 0; i < n; i++)
       if(pages[i])
         kfree(__va(pages[i]));
@@ -229,17 +227,35 @@ vmalloc_fault(uint64 addr)
     if(pgd[idx] != kernel_pagetable[idx] || pte == 0 || !pte_present(*pte))
       return 0;
   }
-  sfence_vma_addr(addr);
+  local_flush_tlb_page(addr);
   return 1;
   // LAB vmsync STARTER
   //> // TODO (vmsync): the root in satp (current_pgd(), not the task's) may
   //> // lack addr's root entry. Copy it from the template (sync_root_entry),
-  //> // flush addr from this hart's TLB and return 1 so the access is
-  //> // retried. Return 0 for anything else: not a vmalloc address, or a
-  //> // root that already has the entry while the template maps nothing at
-  //> // addr (the caller then panics instead of looping).
+  //> // flush addr from this hart's TLB (local_flush_tlb_page) and return
+  //> // 1 so the access is retried. Return 0 for anything else: not a
+  //> // vmalloc address, or a root that already has the entry while the
+  //> // template maps nothing at addr (the caller then panics instead of
+  //> // looping).
   //> return 0;
   // LAB vmsync END
+}
+
+// Called around the sync code with this hart's counts from before it:
+// if the code copied a root entry but did not flush, count and report the
+// bug once (tlbflush.c says why the kernel checks this itself).
+// Interrupts must be off, so that the counts are this hart's.
+void
+vmalloc_check_flushed(uint64 syncs, uint64 flushes, const char *where)
+{
+  static int warned;
+  struct cpu *c = mycpu();
+  if(c->nr_vmalloc_syncs == syncs || c->nr_tlb_flushes != flushes)
+    return;
+  c->nr_unflushed_syncs++;
+  if(!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
+    printf("vmsync: %s copied a root entry without a TLB flush; "
+           "a real hart may fault again (kstat unflushed_syncs)\n", where);
 }
 
 // Make p's kernel stack reachable through pgd before p runs on it.
@@ -249,11 +265,11 @@ vmalloc_sync_stack(pagetable_t pgd, struct proc *p)
 {
   // LAB vmsync BEGIN
   if(p->kstack_base && sync_root_entry(pgd, PX(2, p->kstack_base)))
-    sfence_vma();
+    local_flush_tlb_all();
   // LAB vmsync STARTER
   //> // TODO (vmsync): p is about to run on pgd. A fault on its kernel stack
   //> // could not be handled (the handler needs that stack), so copy the
   //> // root entry of p->kstack_base into pgd now if it is missing, and
-  //> // flush this hart's TLB if you did.
+  //> // flush this hart's TLB (local_flush_tlb_all) if you did.
   // LAB vmsync END
 }

@@ -204,6 +204,11 @@ def run_ktest(m, res, prefix="ktest_"):
         res.check(prefix + name, verdict == "OK", verdict)
     res.check(prefix + "complete", bool(found) and "ktest: 0 failed" in out,
               "ktest did not end with 'ktest: 0 failed'")
+    # Every lazy sync so far (the tests make many) was followed by a flush.
+    out = m.run("kstat", timeout=SHELL_TIMEOUT)
+    res.check(prefix + "syncs_flushed", re.search(r"^unflushed_syncs 0$", out, re.M)
+              and re.search(r"^tlb_flushes [1-9]", out, re.M),
+              "kstat does not show unflushed_syncs 0 and some tlb_flushes:\n" + out)
 
 
 def print_counters(m, when):

@@ -13,6 +13,8 @@ static const char *names[] = {
   [KSTAT_TICKS]         "ticks",
   [KSTAT_FREEPAGES]     "free_pages",
   [KSTAT_LAZY_ROOTS]    "lazy_roots",
+  [KSTAT_TLB_FLUSHES]   "tlb_flushes",
+  [KSTAT_UNFLUSHED_SYNCS] "unflushed_syncs",
 };
 
 int

@@ -46,7 +46,7 @@ ktest_forget_region(pagetable_t pgd)
   if(pgd == kernel_pagetable)
     return;
   pgd[KTEST_REGION_PGD] = 0;
-  sfence_vma();
+  local_flush_tlb_all();
 }
 
 struct percpu_run {
