@@ -111,10 +111,17 @@ kernel_init(void *arg)
   return_to_user();
 }
 
+// Its stack comes from the task-stack region (320), like every process's:
+// region 321 is then first created by the first kernel thread started
+// after the exec ([kzerod]), so init's root lacks it and the lazy sync
+// has work on every boot.
 void
 userinit(void)
 {
-  initproc = kthread_create(kernel_init, 0, "init");
+  initproc = kthread_alloc(kernel_init, 0, "init", vmalloc_task_stack());
+  if(initproc == 0)
+    panic("userinit: no memory for init");
+  kthread_start(initproc);
 }
 
 // A forked child's first instructions: finish the switch that started it,
