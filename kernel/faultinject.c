@@ -8,6 +8,10 @@
 //             backtrace names every function of the chain.
 //   crash(1)  unbounded recursion: the kernel stack runs into its guard
 //             page, and trap_entry panics with "kernel stack overflow".
+//   crash(2)  a root entry that differs from the template's: a load
+//             through it faults, and the lazy sync in the fault handler
+//             panics. The backtrace crosses the trap frame and shows both
+//             the handler and the code that faulted.
 //
 // The faults are compiled in only with -DFAULT_INJECT
 // (make KCFLAGS=-DFAULT_INJECT); otherwise crash() returns -1 and does
@@ -18,7 +22,9 @@
 #include "kernel/memlayout.h"
 #include "kernel/spinlock.h"
 #include "kernel/proc.h"
+#include "kernel/pgtable.h"
 #include "kernel/defs.h"
+#include "kernel/ktest/ktest.h"
 
 #ifdef FAULT_INJECT
 
@@ -68,6 +74,24 @@ crash_recurse(uint64 depth)
   return crash_recurse(depth + 1) + frame[0];
 }
 
+// Point this root's entry for a fresh vmalloc area at an empty table of
+// our own, as a buggy sync might, then read the area through it.
+static NOINLINE uint64
+crash_corrupt_root(void)
+{
+  volatile uint64 *va = ktest_vmalloc(PGSIZE);
+  pagetable_t pmd = kalloc();
+  if(va == 0 || pmd == 0)
+    return -1;
+  memset(pmd, 0, PGSIZE);
+  push_off();    // stay on this hart and this root
+  current_pgd()[PX(2, (uint64)va)] = mk_pte(__pa(pmd), 0);
+  local_flush_tlb_all();
+  uint64 v = *va;
+  pop_off();
+  return v;
+}
+
 // crash(how): see the top of the file. Returns only for an unknown how.
 uint64
 sys_crash(void)
@@ -80,6 +104,8 @@ sys_crash(void)
     return crash_bad_pointer();
   if(how == 1)
     return crash_recurse(0);
+  if(how == 2)
+    return crash_corrupt_root();
   return -1;
 }
 

@@ -22,6 +22,7 @@ extern const uint64 ksyms_addrs[] __attribute__((weak));
 extern const uint32 ksyms_name_offsets[] __attribute__((weak));
 extern const char ksyms_names[] __attribute__((weak));
 extern char _kernel_start[], _etext[], boot_stacks[];
+extern const uint64 kernel_trap_ret;   // trapentry.S
 
 static const char *exception_names[] = {
   [EXC_INST_MISALIGNED]  = "instruction address misaligned",
@@ -136,25 +137,37 @@ print_frame(struct bt_state *bt, uint64 pc)
     print_symbol(n, pc);
 }
 
-// Print the chain of return addresses starting at frame pointer fp.
-// With -fno-omit-frame-pointer, fp-8 holds the return address and fp-16
-// the caller's frame pointer. A leaf function saves no return address:
-// its fp-8 holds the caller's frame pointer instead. That matters only
-// for the function that trapped (pc != 0): its return address is still
-// in the trap's ra (Linux's walk_stackframe makes the same check).
+// Print the function that a trap interrupted at pc, with the return
+// address ra and frame pointer fp it had then. With
+// -fno-omit-frame-pointer, fp-8 holds a function's return address and
+// fp-16 its caller's frame pointer; but a leaf function saves no return
+// address, and its fp-8 holds the caller's frame pointer instead. Its
+// return address is then still in ra (Linux's walk_stackframe makes the
+// same check). Returns the frame pointer to go on from.
+static uint64
+print_trapped(struct bt_state *bt, uint64 pc, uint64 ra, uint64 fp)
+{
+  print_frame(bt, pc);
+  uint64 saved = frame_ok(fp) ? *(uint64 *)(fp - 8) : 0;
+  if(saved > fp && frame_ok(saved)){   // a leaf: saved is a frame pointer
+    print_frame(bt, ra - 4);
+    return saved;
+  }
+  return fp;
+}
+
+// Print the chain of return addresses from frame pointer fp, or, if pc is
+// not 0, from a trap at pc. A frame that returns into trap_entry belongs
+// to kernel_trap, whose frame pointer is the address of the trap's
+// pt_regs: the walk goes on in the code that trap interrupted, so a panic
+// in a fault handler shows what faulted too.
 static void
 walk_frames(uint64 pc, uint64 ra, uint64 fp)
 {
   struct bt_state bt = { 0 };
   printf("backtrace:\n");
-  if(pc){
-    print_frame(&bt, pc);
-    uint64 saved = frame_ok(fp) ? *(uint64 *)(fp - 8) : 0;
-    if(saved > fp && frame_ok(saved)){   // a leaf: saved is a frame pointer
-      print_frame(&bt, ra - 4);
-      fp = saved;
-    }
-  }
+  if(pc)
+    fp = print_trapped(&bt, pc, ra, fp);
   // Frame pointers only go up and a stack holds KSTACK_SIZE/16 frames at
   // most: the walk ends.
   while(bt.frame < KSTACK_SIZE / 16 && frame_ok(fp)){
@@ -163,6 +176,14 @@ walk_frames(uint64 pc, uint64 ra, uint64 fp)
     if(next == 0)
       break;   // a task's first function: its ra is not a call site
     print_frame(&bt, ret - 4);   // the call, not the instruction after it
+    if(ret == kernel_trap_ret){
+      struct pt_regs *r = (struct pt_regs *)fp;
+      flush_repeats(&bt);
+      if(bt.lines < BACKTRACE_MAX_LINES)
+        printf("  -- %s at sepc %p, stval %p --\n", scause_name(r->cause),
+               (void *)r->epc, (void *)r->tval);
+      next = print_trapped(&bt, r->epc, r->ra, r->s0);
+    }
     if(next <= fp)
       break;
     fp = next;

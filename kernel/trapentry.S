@@ -70,6 +70,7 @@ trap_entry:
   sd t0, 2*8(sp)              # sp before the trap
   mv a0, sp
   call kernel_trap
+.Lkernel_trap_ret:
   RESTORE_REGS
   ld tp, 4*8(sp)
   ld sp, 2*8(sp)
@@ -120,3 +121,12 @@ enter_user:
 .balign 16
 overflow_stack:
   .space 4096
+
+# Where kernel_trap returns to: backtraces cross trap frames there
+# (panic.c). Data, not a text label, so that the symbol table does not
+# name the rest of trap_entry after it.
+.section .rodata
+.balign 8
+.globl kernel_trap_ret
+kernel_trap_ret:
+  .dword .Lkernel_trap_ret

@@ -21,6 +21,9 @@ bug end in a panic that names its functions?
                           backtrace naming the faultinject functions
   panic_stack_overflow    `crash 1` panics with "kernel stack overflow"
                           and a backtrace
+  panic_backtrace_crosses_trap  `crash 2` corrupts a root entry; the fault
+                          handler's panic shows the handler's frames, the
+                          trap (cause, sepc) and the code that faulted
 
 The panics are expected: they run on machines of their own, and never
 reach run.py's no_kernel_panic check. QEMU, gdb and the build are killed
@@ -302,22 +305,46 @@ def check_crash1(text, res):
               "%s; console: %r" % ("; ".join(problems), text[:400]))
 
 
+CRASH2_FRAMES = ["sync_root_entry", "vmalloc_fault", "kernel_trap",
+                 "crash_corrupt_root", "sys_crash", "syscall"]
+
+
+def check_crash2(text, res):
+    problems = []
+    if "panic: vmalloc sync: root entry" not in text:
+        problems.append("no 'panic: vmalloc sync: root entry ... differs'")
+    if not re.search(r"^\s*-- load page fault at sepc 0x[0-9a-f]+", text, re.M):
+        problems.append("no '-- load page fault at sepc' line where the walk crosses the trap")
+    names = frames_named(text)
+    missing = [f for f in CRASH2_FRAMES if f not in names]
+    if missing:
+        problems.append("backtrace lacks %s" % ", ".join(missing))
+    elif names.index("kernel_trap") > names.index("crash_corrupt_root"):
+        problems.append("the faulting code is not listed below the handler")
+    res.check("panic_backtrace_crosses_trap", not problems,
+              "%s; console: %r" % ("; ".join(problems), text[:600]))
+
+
+CRASHES = [(0, "panic_backtrace_symbolized", check_crash0),
+           (1, "panic_stack_overflow", check_crash1),
+           (2, "panic_backtrace_crosses_trap", check_crash2)]
+
+
 def fault_tests(args, res, tmpdir, build):
     tree, p = build
     try:
         p.wait(BUILD_TIMEOUT * args.timeout_scale)
     except subprocess.TimeoutExpired:
         kill_process(p)
-        for name in ("panic_backtrace_symbolized", "panic_stack_overflow"):
+        for _, name, _ in CRASHES:
             res.fail(name, "the FAULT_INJECT build took more than %g s" % BUILD_TIMEOUT)
         return
     if p.returncode != 0:
-        for name in ("panic_backtrace_symbolized", "panic_stack_overflow"):
+        for _, name, _ in CRASHES:
             res.fail(name, "make KCFLAGS=-DFAULT_INJECT failed, see "
                      "tests/out/faultinject-build.log")
         return
-    for how, check in ((0, check_crash0), (1, check_crash1)):
-        name = "panic_backtrace_symbolized" if how == 0 else "panic_stack_overflow"
+    for how, name, check in CRASHES:
         try:
             check(crash_machine(args, tmpdir, tree, how), res)
         except MachineError as e:
