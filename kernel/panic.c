@@ -230,25 +230,26 @@ halt(void)
     asm volatile("wfi");
 }
 
+// Stop this hart's interrupts, tell the others (they stop at their next
+// interrupt), and print the message and the hart and task it happened on.
 static void
-begin_panic(void)
+begin_panic(const char *fmt, va_list ap)
 {
   intr_off();
   panicking = 1;
+  printf("\npanic: ");
+  vprintf_unlocked(fmt, ap);
   printf("\n");
+  print_header();
 }
 
 void
 panic(const char *fmt, ...)
 {
   va_list ap;
-  begin_panic();
-  printf("panic: ");
   va_start(ap, fmt);
-  vprintf_unlocked(fmt, ap);
+  begin_panic(fmt, ap);
   va_end(ap);
-  printf("\n");
-  print_header();
   backtrace(r_fp());
   halt();
 }
@@ -259,13 +260,9 @@ void
 panic_regs(struct pt_regs *regs, const char *fmt, ...)
 {
   va_list ap;
-  begin_panic();
-  printf("panic: ");
   va_start(ap, fmt);
-  vprintf_unlocked(fmt, ap);
+  begin_panic(fmt, ap);
   va_end(ap);
-  printf("\n");
-  print_header();
   print_regs(regs);
   walk_frames(regs->epc, regs->ra, regs->s0);
   halt();
