@@ -13,6 +13,14 @@ For every lab in labs/ (a labs/<name>/lab.json):
   labs_<lab>_mutant_<name>_rejected   for each grade/mutants/<lab>/*.patch:
                                    the solution with that patch never gets
                                    full marks
+  labs_batch_grades_submissions    grade/batch.py on ptwalk submissions: a
+                                   patch with the solution gets full marks,
+                                   the untouched starter tree 0, a patch
+                                   that does not apply is "not prepared",
+                                   and a tree whose grader was edited to
+                                   pass everything is graded by the
+                                   instructor's grader (0); grades.csv and
+                                   one JSON per student
 
 Copies reuse this tree's build products (timestamps kept), so only what a
 cut or a patch changed is rebuilt. Work items run in parallel (--labs-jobs,
@@ -175,6 +183,49 @@ def check_mutant(lab, patch, tmp):
          if failed else [])
 
 
+def check_batch(tmp, lab="ptwalk"):
+    """Grade four made-up submissions with grade/batch.py."""
+    name = "labs_batch_grades_submissions"
+    base = os.path.join(tmp, "batch")
+    start, subs, out = (os.path.join(base, d) for d in ("starter", "subs", "out"))
+    starter.make_starter(lab, start, with_build=False, git=False)
+    os.makedirs(subs)
+    # good.patch: the solution's lab files and answers against the starter's.
+    manifest = json.load(open(os.path.join(REPO, "labs", lab, "lab.json")))
+    diff = ""
+    for rel in manifest["regions"] + [manifest["answers"]]:
+        _, d = sh(["diff", "-u", "--label", "a/" + rel, "--label", "b/" + rel,
+                   os.path.join(start, rel), os.path.join(REPO, rel)], base, 30)
+        diff += d
+    with open(os.path.join(subs, "good.patch"), "w") as f:
+        f.write(diff)
+    with open(os.path.join(subs, "broken.patch"), "w") as f:
+        f.write("--- a/kernel/nosuchfile.c\n+++ b/kernel/nosuchfile.c\n@@ -1 +1 @@\n-x\n+y\n")
+    shutil.copytree(start, os.path.join(subs, "untouched"))
+    cheat = os.path.join(subs, "cheater")
+    shutil.copytree(start, cheat)
+    with open(os.path.join(cheat, "grade", "grade-%s.py" % lab), "w") as f:
+        f.write('print("Score: 100/100")\n')
+    status, text = sh([sys.executable, os.path.join(REPO, "grade", "batch.py"), "--lab", lab,
+                       "--submissions", subs, "--out", out, "--jobs", "2"], base,
+                      GRADE_TIMEOUT + BUILD_TIMEOUT)
+    if status != 0:
+        return [(name, False, "batch.py failed: " + brief(text))]
+    try:
+        import csv
+        rows = {r["student"]: r for r in csv.DictReader(open(os.path.join(out, "grades.csv")))}
+        docs = {s: json.load(open(os.path.join(out, s + ".json"))) for s in rows}
+    except (OSError, ValueError, KeyError) as e:
+        return [(name, False, "no grades.csv or JSON: %r; %s" % (e, brief(text)))]
+    want = {"good": lambda r: r["score"] == r["max_score"] and r["status"] == "graded",
+            "untouched": lambda r: r["score"] == "0" and r["status"] == "graded",
+            "cheater": lambda r: r["score"] == "0" and r["status"] == "graded",
+            "broken": lambda r: r["status"] == "not prepared" and r["score"] == "0"}
+    bad = [s for s, ok in want.items() if s not in rows or not ok(rows[s])]
+    bad += [s for s, d in docs.items() if "score" not in d or "tests" not in d]
+    return [(name, not bad, "wrong rows for %s: %s" % (bad, {s: rows.get(s) for s in bad}))]
+
+
 def run(args, res, tmpdir, only=None):
     """Run every check; report through res (tests/run.py's Results)."""
     if not os.path.isdir(os.path.join(REPO, "grade", "mutants")):
@@ -188,6 +239,8 @@ def run(args, res, tmpdir, only=None):
         items.append((check_starter, (lab, tmp)))
         for patch in sorted(glob.glob(os.path.join(REPO, "grade", "mutants", lab, "*.patch"))):
             items.append((check_mutant, (lab, patch, tmp)))
+    if only is None or "ptwalk" in only:
+        items.append((check_batch, (tmp,)))
     t0 = time.monotonic()
     try:
         with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
