@@ -3,16 +3,20 @@
 Does gdb see the kernel as docs/debugging.md promises? And does a kernel
 bug end in a panic that names its functions?
 
-  gdb_break_sys_exec      QEMU halted with a gdb stub (as make qemu-gdb),
+  gdb_break_before_paging QEMU halted with a gdb stub (as make qemu-gdb),
                           gdb in batch mode with the .gdbinit of
-                          scripts/gdbinit.tmpl: `break sys_exec`, continue
-                          until init's exec of sh hits it
+                          scripts/gdbinit.tmpl: `break common_start` stops
+                          in entry.S at its physical address, satp 0
+  gdb_break_sys_exec      `break sys_exec`, continue until init's exec of
+                          sh hits it
   gdb_backtrace           `bt` names sys_exec, syscall and user_trap
   gdb_ptdump              `ptdump` prints its summary with 0 differ and
                           shared kernel entries
   gdb_procs               `procs` lists init and [idle/0]
   gdb_va2pa               `va2pa sys_exec` gives its link address minus
                           PAGE_OFFSET
+  gdb_break_user_program  `uprog sh`, `break main`: stops in sh's main,
+                          and `procs` shows sh running there
   gdb_detach_boots        after gdb detaches, the machine boots to a shell
   crash_refused           `crash 0` on the normal kernel returns: "kernel
                           built without FAULT_INJECT"
@@ -54,6 +58,12 @@ CRASH0_FRAMES = ["crash_read_bad_pointer", "crash_nested_call", "crash_bad_point
 
 # Between the gdb commands, markers split gdb's output into sections.
 GDB_SCRIPT = """\
+break common_start
+continue
+echo @@early\\n
+info symbol $pc
+p/x $satp
+delete
 break sys_exec
 continue
 echo @@bt\\n
@@ -64,6 +74,13 @@ echo @@procs\\n
 procs
 echo @@va2pa\\n
 va2pa sys_exec
+delete
+uprog sh
+break main
+continue
+echo @@uprog\\n
+info symbol $pc
+procs
 echo @@detach\\n
 delete
 detach
@@ -144,7 +161,13 @@ def run_gdb(gdb, gdbinit, script, timeout):
 
 def check_gdb_output(out, res):
     s = sections(out)
-    hit = re.search(r"hit Breakpoint 1(\.\d+)?, sys_exec", out)
+    early = s.get("early", "")
+    phys = re.search(r"^common_start in section \.text", early, re.M) and \
+        re.search(r"^\$\d+ = 0x0$", early, re.M)
+    res.check("gdb_break_before_paging", phys,
+              "expected to stop in common_start with satp 0 (paging off): %r"
+              % early.strip()[:300])
+    hit = re.search(r"hit Breakpoint \d+(\.\d+)?, sys_exec", out)
     res.check("gdb_break_sys_exec", hit,
               "gdb never stopped in sys_exec: %s" % out.strip()[-300:])
     bt = s.get("bt", "")
@@ -167,6 +190,12 @@ def check_gdb_output(out, res):
         want = "-> pa 0x%016x" % (addr - PAGE_OFFSET)
         res.check("gdb_va2pa", want in va2pa,
                   "expected %r: %r" % (want, va2pa.strip()[-300:]))
+    up = s.get("uprog", "")
+    good = re.search(r"^main in section \.text of .*user/_sh", up, re.M) and \
+        re.search(r"^\s*>.*\bsh\b", up, re.M)
+    res.check("gdb_break_user_program", good,
+              "expected `uprog sh; break main` to stop in sh's main with sh running: %r"
+              % up.strip()[:400])
 
 
 def gdb_session(args, res, tmpdir, gdb):
@@ -188,8 +217,9 @@ def gdb_session(args, res, tmpdir, gdb):
         try:
             out = run_gdb(gdb, gdbinit, script, GDB_TIMEOUT * args.timeout_scale)
         except Timeout as e:
-            for name in ("gdb_break_sys_exec", "gdb_backtrace", "gdb_ptdump", "gdb_procs",
-                         "gdb_va2pa", "gdb_detach_boots"):
+            for name in ("gdb_break_before_paging", "gdb_break_sys_exec", "gdb_backtrace",
+                         "gdb_ptdump", "gdb_procs", "gdb_va2pa", "gdb_break_user_program",
+                         "gdb_detach_boots"):
                 res.fail(name, e)
             return
         with open(os.path.join(OUT, "gdb-session.log"), "w") as f:
