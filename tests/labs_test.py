@@ -13,6 +13,10 @@ For every lab in labs/ (a labs/<name>/lab.json):
   labs_<lab>_mutant_<name>_rejected   for each grade/mutants/<lab>/*.patch:
                                    the solution with that patch never gets
                                    full marks
+  labs_grade_json_gradescope       make grade LAB=ptwalk GRADE_JSON=path
+                                   writes Gradescope's results.json: tests
+                                   with name, score, max_score, output,
+                                   summing to the printed score
   labs_batch_grades_submissions    grade/batch.py on ptwalk submissions: a
                                    patch with the solution gets full marks,
                                    the untouched starter tree 0, a patch
@@ -84,10 +88,47 @@ def copy_solution(dst):
 
 # ---- the work items: each returns a list of (name, ok, reason) ----
 
+def gradescope_problems(path, score, total):
+    """What keeps the file at path from being a Gradescope results.json
+    that agrees with the printed score, or []."""
+    try:
+        doc = json.load(open(path))
+    except (OSError, ValueError) as e:
+        return ["GRADE_JSON not written or not JSON: %r" % e]
+    problems = []
+    tests = doc.get("tests")
+    if not isinstance(tests, list) or not tests:
+        return ["no tests list"]
+    for t in tests:
+        if not isinstance(t.get("name"), str) or not isinstance(t.get("output", ""), str):
+            problems.append("test without a name or with a non-text output: %r" % t)
+        if not all(isinstance(t.get(k), (int, float)) for k in ("score", "max_score")):
+            problems.append("test %r lacks numeric score/max_score" % t.get("name"))
+        elif not 0 <= t["score"] <= t["max_score"]:
+            problems.append("test %r scores %s of %s" % (t["name"], t["score"], t["max_score"]))
+    if not problems:
+        if doc.get("score") != sum(t["score"] for t in tests) or doc.get("score") != score:
+            problems.append("score %r is not the tests' sum nor the printed %s"
+                            % (doc.get("score"), score))
+        if sum(t["max_score"] for t in tests) != total:
+            problems.append("the tests' max_score sum is not the printed total %s" % total)
+    return problems
+
+
 def check_solution(lab, tmp):
     score, total, _, out = grade(REPO, lab, jobs=2)
-    return [("labs_%s_solution_full_marks" % lab, score is not None and score == total,
-             "score %s/%s: %s" % (score, total, brief(out)))]
+    results = [("labs_%s_solution_full_marks" % lab, score is not None and score == total,
+                "score %s/%s: %s" % (score, total, brief(out)))]
+    if lab == "ptwalk":   # the GRADE_JSON route of make grade, once
+        path = os.path.join(tmp, "results-%s.json" % lab)
+        status, out = sh(["make", "-s", "--no-print-directory", "grade", "LAB=" + lab,
+                          "GRADE_JSON=" + path], REPO, GRADE_TIMEOUT)
+        m = re.search(r"^Score: (\d+)/(\d+)", out, re.M)
+        problems = ["make grade exited %d" % status] if status != 0 else []
+        problems += gradescope_problems(path, int(m.group(1)), int(m.group(2))) if m \
+            else ["make grade printed no score: " + brief(out)]
+        results.append(("labs_grade_json_gradescope", not problems, "; ".join(problems)))
+    return results
 
 
 def starter_problems(tree, lab):
