@@ -419,12 +419,13 @@ writei(struct inode *ip, int user_src, uint64 src, uint off, uint n)
       break;
     struct buf *bp = bread(ip->dev, bno);
     m = min(n - tot, BSIZE - off % BSIZE);
-    if(either_copyin(bp->data + off % BSIZE, user_src, src, m) < 0){
-      brelse(bp);
-      break;
-    }
+    int faulted = either_copyin(bp->data + off % BSIZE, user_src, src, m) < 0;
+    // Even a copy that faulted may have changed some bytes of the buffer:
+    // log it anyway, or the cache would hold data the disk never gets.
     log_write(bp);
     brelse(bp);
+    if(faulted)
+      break;
   }
   if(off > ip->size)
     ip->size = off;
@@ -444,7 +445,9 @@ namecmp(const char *s, const char *t)
 
 // Look name up in directory dp. Returns the entry's inode, unlocked and
 // counted, and its byte offset in *poff (if poff != 0); 0 if not found.
-// Caller holds dp->lock.
+// A directory that has been removed (nlink 0, kept only by a cwd or an
+// open file) has no entries: its ".." may name a directory that is freed
+// by now. Caller holds dp->lock.
 struct inode *
 dirlookup(struct inode *dp, char *name, uint *poff)
 {
@@ -452,6 +455,8 @@ dirlookup(struct inode *dp, char *name, uint *poff)
 
   if(dp->type != T_DIR)
     panic("dirlookup: inode %d is not a directory", dp->inum);
+  if(dp->nlink == 0)
+    return 0;
   for(uint off = 0; off < dp->size; off += sizeof(de)){
     if(readi(dp, 0, (uint64)&de, off, sizeof(de)) != sizeof(de))
       panic("dirlookup: cannot read directory %d", dp->inum);
@@ -467,8 +472,8 @@ dirlookup(struct inode *dp, char *name, uint *poff)
 }
 
 // Add the entry (name, inum) to directory dp, reusing a free slot if
-// there is one. Returns 0, or -1 if name exists or the directory cannot
-// grow. Caller holds dp->lock, inside a transaction.
+// there is one. Returns 0, or -1 if name exists, dp has been removed or
+// it cannot grow. Caller holds dp->lock, inside a transaction.
 int
 dirlink(struct inode *dp, char *name, uint inum)
 {
@@ -476,6 +481,8 @@ dirlink(struct inode *dp, char *name, uint inum)
   struct inode *ip;
   uint off;
 
+  if(dp->nlink == 0)
+    return -1;
   if((ip = dirlookup(dp, name, 0)) != 0){
     iput(ip);
     return -1;

@@ -1005,6 +1005,70 @@ unlinkopen(void)
     fail("the name could not be reused");
 }
 
+// can a removed directory that is still the cwd lead anywhere? Its ".."
+// names a directory that is freed by now: lookups and creates through it
+// must fail, not reach a free inode.
+void
+removedcwd(void)
+{
+  unlink("/utrc/d");    // leftovers of an interrupted run
+  unlink("/utrc");
+  if(mkdir("/utrc") != 0 || mkdir("/utrc/d") != 0)
+    fail("mkdir /utrc/d failed");
+  if(chdir("/utrc/d") != 0)
+    fail("chdir /utrc/d failed");
+  if(unlink("/utrc/d") != 0 || unlink("/utrc") != 0)
+    fail("unlink of /utrc/d and /utrc failed");
+  if(open("..", O_RDONLY) >= 0)
+    fail("open(\"..\") in a removed directory succeeded");
+  if(open("../x", O_CREATE | O_RDWR) >= 0)
+    fail("creating ../x from a removed directory succeeded");
+  if(open("x", O_CREATE | O_RDWR) >= 0)
+    fail("creating a file in a removed directory succeeded");
+  if(mkdir("sub") == 0)
+    fail("mkdir in a removed directory succeeded");
+  if(chdir("..") == 0)
+    fail("chdir(\"..\") from a removed directory succeeded");
+  if(chdir("/") != 0 || open("/utrc", O_RDONLY) >= 0)
+    fail("/ is not reachable, or /utrc still exists");
+}
+
+// a write whose source faults partway fails, but the bytes copied before
+// the fault are in the buffer cache: they must be logged and reach the
+// disk, not linger in the cache until the buffer is reused.
+void
+partialwrite(void)
+{
+  int fd;
+  char *p, c;
+
+  if(makefile("utpw", "A", 1) != 0 || (fd = open("utpw", O_RDWR)) < 0)
+    fail("cannot create utpw");
+  p = sbrk(0);
+  sbrk(PGSIZE - (uint64)p % PGSIZE);
+  p = sbrk(0);                          // page-aligned: p is unmapped
+  p[-1] = 'X';
+  if(write(fd, p - 1, 2) != -1)
+    fail("a write from a half-unmapped buffer did not fail");
+  close(fd);
+  // Push utpw's block out of the cache (NBUF blocks) with other writes.
+  if((fd = open("utpw2", O_CREATE | O_TRUNC | O_RDWR)) < 0)
+    fail("cannot create utpw2");
+  memset(buf, 'z', sizeof(buf));
+  for(int i = 0; i * sizeof(buf) < 2 * NBUF * BSIZE; i++)
+    if(write(fd, buf, sizeof(buf)) != sizeof(buf))
+      fail("cannot write utpw2");
+  close(fd);
+  unlink("utpw2");
+  if((fd = open("utpw", O_RDONLY)) < 0 || read(fd, &c, 1) != 1)
+    fail("cannot read utpw back");
+  close(fd);
+  unlink("utpw");
+  if(c != 'X')
+    fail("utpw holds '%c' after the cache was flushed: the byte copied "
+         "before the fault was never logged", c);
+}
+
 // does link count names correctly, and refuse what it must?
 void
 linkcount(void)
@@ -2068,6 +2132,8 @@ static struct test tests[] = {
   { dirpaths, "dirpaths", 0 },
   { unlinkopen, "unlinkopen", 0 },
   { linkcount, "linkcount", 0 },
+  { removedcwd, "removedcwd", 0 },
+  { partialwrite, "partialwrite", 0 },
   { opendir, "opendir", 0 },
   { openmodes, "openmodes", 0 },
   { dupoffset, "dupoffset", 0 },
