@@ -77,6 +77,7 @@ uint64          walkaddr(pagetable_t pgd, uint64 va);
 uint64          uvmalloc(pagetable_t pgd, uint64 oldsz, uint64 newsz, int xperm);
 uint64          uvmdealloc(pagetable_t pgd, uint64 oldsz, uint64 newsz);
 int             uvmcopy(pagetable_t old, pagetable_t new, uint64 sz);
+int             handle_mm_fault(struct mm *mm, uint64 va);
 void            uvmfree_user(pagetable_t pgd, uint64 sz);
 int             copy_to_pgd(pagetable_t pgd, uint64 dstva, const void *src, uint64 len);
 
@@ -119,6 +120,7 @@ int             copyin(void *dst, uint64 srcva, uint64 len);
 int             copyinstr(char *dst, uint64 srcva, uint64 max);
 int             either_copyout(int user_dst, uint64 dst, void *src, uint64 len);
 int             either_copyin(void *dst, int user_src, uint64 src, uint64 len);
+int             in_uaccess(struct pt_regs *regs);
 int             fixup_exception(struct pt_regs *regs);
 
 // proc.c: tasks, fork, exit, wait, kill
@@ -132,7 +134,7 @@ int             wait(uint64 addr);
 int             kill(int pid);
 int             killed(struct proc *p);
 void            setkilled(struct proc *p);
-int             growproc(int n);
+int             growproc(int n, int lazy);
 void            procdump(void);
 int             procinfo(uint64 addr, int max);
 struct proc    *find_task(int pid);

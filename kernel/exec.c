@@ -95,6 +95,7 @@ setup_stack(struct mm *mm, char **argv, int *argcp)
   if(uvmalloc(mm->pgd, guard + PGSIZE, top, 0) == 0)
     return 0;
   mm->brk = top;
+  mm->start_brk = top;     // the heap starts above the stack
 
   uint64 ustack[MAXARG + 1];
   uint64 sp = top, bottom = top - USERSTACK * PGSIZE;

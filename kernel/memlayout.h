@@ -13,6 +13,8 @@
 //   0xffffffc000000000 +--------------------------+ PAGE_OFFSET
 //                      | non-canonical hole       |
 //   0x0000004000000000 +--------------------------+ MAXVA
+//                      | 2 pages never mapped     |
+//   0x0000003fffffe000 +--------------------------+ USER_TOP
 //                      | user: text, data, guard, |
 //                      | stack, heap (sbrk)       |
 //   0x0000000000000000 +--------------------------+
@@ -23,6 +25,13 @@
 //   0x80200000 the kernel image.
 #ifndef CANOPY_MEMLAYOUT_H
 #define CANOPY_MEMLAYOUT_H
+
+// The user heap ends at USER_TOP at most. The two pages above it stay
+// unmapped: xv6 keeps its trampoline and trapframe there, and xv6 programs
+// (usertests' lazy_sbrk) expect sbrk to stop at TRAPFRAME. canopy has
+// neither page; TRAPFRAME is only that limit under xv6's name.
+#define USER_TOP       (MAXVA - 2 * PGSIZE)
+#define TRAPFRAME      USER_TOP
 
 #define PAGE_OFFSET    0xffffffc000000000UL
 #define VMALLOC_START  0xffffffd000000000UL

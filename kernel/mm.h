@@ -20,6 +20,8 @@
 struct mm {
   pagetable_t pgd;     // root page table (direct-map address)
   uint64 brk;          // user memory is [0, brk): text, data, stack, heap
+  uint64 start_brk;    // the heap is [start_brk, brk); pages there that
+                       // sbrklazy() added are allocated at first touch
   int mm_users;
   int mm_count;
   int id;              // small number for ptdump and ps, never reused soon

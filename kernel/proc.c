@@ -147,6 +147,7 @@ fork(void)
     return -1;
   }
   mm->brk = parent->mm->brk;
+  mm->start_brk = parent->mm->start_brk;
   if(uvmcopy(parent->mm->pgd, mm->pgd, mm->brk) < 0){
     mmput(mm);
     free_task(child);
@@ -330,23 +331,29 @@ killed(struct proc *p)
   return k;
 }
 
-// Grow or shrink the current process's memory by n bytes (sbrk).
-// Returns 0, or -1 if the new size is out of range or memory runs out.
+// Grow or shrink the current process's memory by n bytes (sbrk). Growing
+// allocates the pages now; with lazy it only moves the break, and
+// handle_mm_fault() allocates each page at its first touch. Returns 0, or
+// -1 if the break would pass USER_TOP or memory runs out. A shrink past
+// address 0 changes nothing and succeeds, as in xv6, whose usertests
+// check it.
 int
-growproc(int n)
+growproc(int n, int lazy)
 {
   struct mm *mm = myproc()->mm;
   uint64 old = mm->brk;
   if(n > 0){
-    if(old + n > MAXVA || old + n < old)
+    if(old + n > USER_TOP)
       return -1;
-    if(uvmalloc(mm->pgd, old, old + n, 0) == 0)
+    if(!lazy && uvmalloc(mm->pgd, old, old + n, 0) == 0)
       return -1;
   } else if(n < 0){
-    if((uint64)-n > old)
-      return -1;
+    if((uint64)-(int64)n > old)
+      return 0;
     uvmdealloc(mm->pgd, old, old + n);
     local_flush_tlb_all();   // only this hart runs this mm (see switch_mm)
+    if(mm->start_brk > old + n)
+      mm->start_brk = old + n;   // the heap now starts lower
   }
   mm->brk = old + n;
   return 0;

@@ -69,7 +69,7 @@ argstr(int n, char *buf, int max)
   X(fork) X(exit) X(wait) X(pipe) X(read) X(kill) X(exec) X(fstat) X(chdir) \
   X(dup) X(getpid) X(sbrk) X(sleep) X(uptime) X(open) X(write) X(mknod) \
   X(unlink) X(link) X(mkdir) X(close) X(poweroff) X(procinfo) X(freepages) \
-  X(ptdump) X(kstat) X(ktest) X(crash)
+  X(ptdump) X(kstat) X(ktest) X(crash) X(sbrklazy)
 
 #define DECLARE(name) uint64 sys_##name(void);
 SYSCALLS(DECLARE)

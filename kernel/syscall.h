@@ -32,5 +32,6 @@
 #define SYS_kstat    26  // read a kernel counter by index
 #define SYS_ktest    27  // run in-kernel self-tests (kernel/ktest/)
 #define SYS_crash    28  // deliberate kernel fault, only with -DFAULT_INJECT
+#define SYS_sbrklazy 29  // sbrk whose new pages are allocated at first touch
 
 #endif

@@ -36,16 +36,32 @@ sys_wait(void)
   return wait(p);
 }
 
-// sbrk(n): grow (or shrink) memory by n bytes; returns the old end, or -1.
-uint64
-sys_sbrk(void)
+// Move the break by n bytes (growing lazily or not); returns the old
+// break, or -1.
+static uint64
+move_brk(int lazy)
 {
   int n;
   argint(0, &n);
   uint64 old = myproc()->mm->brk;
-  if(growproc(n) < 0)
+  if(growproc(n, lazy) < 0)
     return -1;
   return old;
+}
+
+// sbrk(n): grow (or shrink) memory by n bytes; returns the old end, or -1.
+uint64
+sys_sbrk(void)
+{
+  return move_brk(0);
+}
+
+// sbrklazy(n): the same, but new pages are allocated at their first touch
+// (newer xv6's sbrklazy).
+uint64
+sys_sbrklazy(void)
+{
+  return move_brk(1);
 }
 
 // sleep(n) (also called pause): wait n clock ticks (1/100 s each).

@@ -134,6 +134,9 @@ user_trap(struct pt_regs *regs)
       exit(-1);
     intr_on();
     syscall(regs);
+  } else if((regs->cause == EXC_LOAD_PAGE_FAULT || regs->cause == EXC_STORE_PAGE_FAULT) &&
+            handle_mm_fault(p->mm, regs->tval) == 0){
+    // a heap page that sbrklazy() left for its first touch: now mapped
   } else {
     user_fault(p, regs);
   }
@@ -145,8 +148,9 @@ user_trap(struct pt_regs *regs)
 }
 
 // A page fault in kernel mode: a vmalloc root entry not yet synced into
-// this root, or a uaccess routine touching a bad user address. Anything
-// else is a kernel bug.
+// this root, a uaccess routine touching a heap page that sbrklazy() left
+// for its first touch, or one touching a bad user address. Anything else
+// is a kernel bug.
 static void
 kernel_page_fault(struct pt_regs *regs)
 {
@@ -157,6 +161,8 @@ kernel_page_fault(struct pt_regs *regs)
     vmalloc_check_flushed(syncs, flushes, "vmalloc_fault");
     return;
   }
+  if(data && in_uaccess(regs) && handle_mm_fault(myproc()->mm, regs->tval) == 0)
+    return;
   if(fixup_exception(regs))
     return;
   if(regs->tval >= VMALLOC_START && regs->tval < VMALLOC_END)

@@ -93,16 +93,32 @@ either_copyin(void *dst, int user_src, uint64 src, uint64 len)
   return 0;
 }
 
+// The exception-table entry of the user-access instruction at pc, or 0.
+static struct exception_entry *
+search_exception_table(uint64 pc)
+{
+  for(struct exception_entry *e = __ex_table_start; e < __ex_table_end; e++)
+    if(e->insn == pc)
+      return e;
+  return 0;
+}
+
+// Did this kernel-mode fault happen in a user-access instruction (copyin,
+// copyout, copyinstr)?
+int
+in_uaccess(struct pt_regs *regs)
+{
+  return search_exception_table(regs->epc) != 0;
+}
+
 // A kernel-mode fault at regs->epc: if it is a user-access instruction,
 // resume at its fixup and return 1; otherwise return 0.
 int
 fixup_exception(struct pt_regs *regs)
 {
-  for(struct exception_entry *e = __ex_table_start; e < __ex_table_end; e++){
-    if(e->insn == regs->epc){
-      regs->epc = e->fixup;
-      return 1;
-    }
-  }
-  return 0;
+  struct exception_entry *e = search_exception_table(regs->epc);
+  if(e == 0)
+    return 0;
+  regs->epc = e->fixup;
+  return 1;
 }

@@ -12,6 +12,7 @@
 #include "kernel/riscv.h"
 #include "kernel/memlayout.h"
 #include "kernel/pgtable.h"
+#include "kernel/mm.h"
 #include "kernel/defs.h"
 
 // Return the address of the level-0 PTE for va in pgd. If a table on the
@@ -56,6 +57,23 @@ mappages(pagetable_t pgd, uint64 va, uint64 size, uint64 pa, int perm)
   return 0;
 }
 
+// The first address at or after va that pgd could map: va itself if the
+// level-0 table for it exists, else the start of the next table past the
+// missing one. Loops over a user half step over the holes that sbrklazy()
+// leaves, which may span gigabytes, a table at a time.
+static uint64
+skip_hole(pagetable_t pgd, uint64 va)
+{
+  pagetable_t table = pgd;
+  for(int level = 2; level > 0; level--){
+    pte_t pte = table[PX(level, va)];
+    if(!pte_present(pte))
+      return (va | ((1UL << PXSHIFT(level)) - 1)) + 1;
+    table = pte_table(pte);
+  }
+  return va;
+}
+
 // Remove the mappings of npages pages from va; pages that are not mapped
 // are skipped. With do_free, give the physical pages back to kalloc.
 // The caller flushes the TLB.
@@ -64,7 +82,8 @@ unmappages(pagetable_t pgd, uint64 va, uint64 npages, int do_free)
 {
   if(va % PGSIZE)
     panic("unmappages: unaligned %p", (void *)va);
-  for(uint64 a = va; a < va + npages * PGSIZE; a += PGSIZE){
+  uint64 end = va + npages * PGSIZE;
+  for(uint64 a = skip_hole(pgd, va); a < end; a = skip_hole(pgd, a + PGSIZE)){
     pte_t *pte = walk(pgd, a, 0);
     if(pte == 0 || !pte_present(*pte))
       continue;
@@ -128,13 +147,13 @@ uvmdealloc(pagetable_t pgd, uint64 oldsz, uint64 newsz)
 }
 
 // Copy the user half [0, sz) of old into new, page by page, with the same
-// permissions (fork). Unmapped pages, such as the stack guard, stay
-// unmapped. Returns 0, or -1 with new's user half left for the caller to
-// free.
+// permissions (fork). Unmapped pages (the stack guard, heap pages that
+// sbrklazy() left for their first touch) stay unmapped. Returns 0, or -1
+// with new's user half left for the caller to free.
 int
 uvmcopy(pagetable_t old, pagetable_t new, uint64 sz)
 {
-  for(uint64 va = 0; va < sz; va += PGSIZE){
+  for(uint64 va = skip_hole(old, 0); va < sz; va = skip_hole(old, va + PGSIZE)){
     pte_t *pte = walk(old, va, 0);
     if(pte == 0 || !pte_present(*pte))
       continue;
@@ -146,6 +165,29 @@ uvmcopy(pagetable_t old, pagetable_t new, uint64 sz)
       kfree(page);
       return -1;
     }
+  }
+  return 0;
+}
+
+// A user page fault at va in mm. If va lies in the heap and its page was
+// left for the first touch by sbrklazy(), map a zeroed page there and
+// return 0: the access is retried. Otherwise return -1, a real fault.
+// The fault may come from user mode or from copyin/copyout.
+int
+handle_mm_fault(struct mm *mm, uint64 va)
+{
+  if(mm == 0 || va < mm->start_brk || va >= mm->brk)
+    return -1;
+  va = PGROUNDDOWN(va);
+  pte_t *pte = walk(mm->pgd, va, 0);
+  if(pte && pte_present(*pte))
+    return -1;   // mapped already: a permission fault
+  void *page = kzalloc();
+  if(page == 0)
+    return -1;
+  if(mappages(mm->pgd, va, PGSIZE, __pa(page), PTE_R | PTE_W | PTE_U) < 0){
+    kfree(page);
+    return -1;
   }
   return 0;
 }

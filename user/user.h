@@ -29,6 +29,7 @@ int chdir(const char*);
 int dup(int);
 int getpid(void);
 char* sbrk(int);
+char* sbrklazy(int);     // newer xv6: like sbrk, pages allocated at first touch
 int sleep(int);
 int pause(int);          // newer xv6 name of sleep: same system call
 int uptime(void);
@@ -56,8 +57,6 @@ void* memset(void*, int, unsigned int);
 int atoi(const char*);
 int memcmp(const void *, const void *, unsigned int);
 void *memcpy(void *, const void *, unsigned int);
-
-char* sbrklazy(int);   // newer xv6: canopy allocates eagerly, like sbrk
 
 // umalloc.c
 void* malloc(unsigned int);

@@ -1503,6 +1503,119 @@ sbrkhuge(void)
   r[PGSIZE - 1] = 1;
 }
 
+// Does sbrklazy() give address space now and memory only at the first
+// touch, through user accesses and system calls alike, and does fork copy
+// only the pages that were touched?
+void
+sbrklazy_touch(void)
+{
+  char *a, *top;
+  int free0, free1, p[2], st, pid;
+
+  free0 = freepages();
+  a = sbrklazy(1 << 30);
+  if(a == (char*)-1)
+    fail("sbrklazy of 1 GB failed");
+  if(sbrk(0) != a + (1 << 30))
+    fail("sbrklazy did not move the break by 1 GB");
+  if(free0 - freepages() > 8)
+    fail("sbrklazy of 1 GB took %d pages at once", free0 - freepages());
+
+  // user loads and stores: an untouched page reads as zero
+  if(a[0] != 0 || a[(1 << 29) + 5] != 0)
+    fail("an untouched lazy page is not zero");
+  a[0] = 'a';
+  a[(1 << 30) - 1] = 'z';
+  if(a[0] != 'a' || a[(1 << 30) - 1] != 'z')
+    fail("a lazy page lost a write");
+
+  // system calls: read() into and write() from untouched lazy pages
+  if(pipe(p) < 0)
+    fail("pipe failed");
+  if(write(p[1], "lazy", 4) != 4)
+    fail("write to pipe failed");
+  if(read(p[0], a + (1 << 28), 4) != 4 || memcmp(a + (1 << 28), "lazy", 4))
+    fail("read() into an untouched lazy page failed");
+  if(write(p[1], a + (3 << 27), 64) != 64)
+    fail("write() from an untouched lazy page failed");
+  if(read(p[0], buf, 64) != 64)
+    fail("read from pipe failed");
+  for(int i = 0; i < 64; i++)
+    if(buf[i] != 0)
+      fail("write() from an untouched lazy page sent non-zero bytes");
+  close(p[0]);
+  close(p[1]);
+
+  // fork copies the five touched pages, not the gigabyte
+  free1 = freepages();
+  pid = fork();
+  if(pid < 0)
+    fail("fork of a process with a 1 GB lazy heap failed");
+  if(pid == 0){
+    if(free1 - freepages() > 64)
+      fail("fork took %d pages for five touched ones", free1 - freepages());
+    if(a[0] != 'a' || a[(1 << 30) - 1] != 'z' || a[(1 << 28) + 3] != 'y')
+      fail("the child does not see the parent's lazy pages");
+    a[12345678] = 'c';   // the child's own first touch
+    exit(a[12345678] == 'c' ? 0 : 1);
+  }
+  if((st = waitfor(pid)) != 0)
+    fail("the child's lazy heap: status %d", st);
+  if(a[12345678] != 0)
+    fail("the child's touch reached the parent");
+
+  // past the break is still a bad address, for the user and the kernel
+  top = sbrk(0);
+  expectkilled("writing past the lazy break at", touchbyte, (uint64)top);
+  if(write(p[1] = open("lazyfile", O_CREATE | O_RDWR), top, 10) != -1)
+    fail("write() from past the break did not return -1");
+  close(p[1]);
+  unlink("lazyfile");
+
+  // shrinking gives the touched pages back, and they are gone
+  if(sbrk(-(1 << 30)) != top)
+    fail("shrinking the lazy heap failed");
+  if(freepages() < free1)
+    fail("shrinking the lazy heap kept %d pages", free1 - freepages());
+  expectkilled("reading a lazy page given back at", loadbyte, (uint64)a);
+}
+
+// Does the heap grow lazily up to xv6's TRAPFRAME and no further, and may
+// the very last page be used?
+void
+sbrklazy_top(void)
+{
+  char *start, *brk, *last;
+  int steps = 0;
+
+  start = sbrk(0);
+  while(sbrklazy(1 << 30) != (char*)-1)
+    if(++steps > 300)
+      fail("sbrklazy grew past 300 GB");
+  brk = sbrk(0);
+  if((uint64)brk > TRAPFRAME || (uint64)brk + (1 << 30) <= TRAPFRAME)
+    fail("sbrklazy stopped at %p, not within 1 GB below %p",
+         brk, (void*)TRAPFRAME);
+  if(sbrklazy(TRAPFRAME - (uint64)brk) != brk)
+    fail("sbrklazy up to TRAPFRAME failed");
+  if(sbrklazy(1) != (char*)-1 || sbrk(1) != (char*)-1)
+    fail("the break passed TRAPFRAME");
+  last = (char*)launder(TRAPFRAME - 1);
+  *last = 7;
+  if(*last != 7)
+    fail("the last heap page lost a write");
+
+  while((uint64)sbrk(0) - (uint64)start >= (1U << 30))
+    sbrk(-(1 << 30));
+  sbrk(-(int)((uint64)sbrk(0) - (uint64)start));
+  if(sbrk(0) != start)
+    fail("the break did not come back to %p", start);
+
+  // a shrink below address 0 leaves the break alone (as in xv6)
+  if(sbrk(-(int)(uint64)start - PGSIZE) != start || sbrk(0) != start)
+    fail("a shrink past address 0 moved the break");
+}
+
 // does malloc hand out usable memory, again and again?
 void
 mallocloop(void)
@@ -2145,6 +2258,8 @@ static struct test tests[] = {
   { createdelete, "createdelete", 1 },
   { sbrkgrow, "sbrkgrow", 0 },
   { sbrkhuge, "sbrkhuge", 0 },
+  { sbrklazy_touch, "sbrklazy_touch", 0 },
+  { sbrklazy_top, "sbrklazy_top", 0 },
   { mallocloop, "mallocloop", 0 },
   { memexhaust, "memexhaust", 1 },
   { stackguard, "stackguard", 0 },

@@ -169,11 +169,3 @@ atoi(const char *s)
     n = n * 10 + (*s++ - '0');
   return neg ? -n : n;
 }
-
-// Newer xv6 programs ask for lazily allocated memory with sbrklazy().
-// canopy has no lazy allocation: the memory is allocated at once.
-char *
-sbrklazy(int n)
-{
-  return sbrk(n);
-}
