@@ -1,5 +1,6 @@
 // kstat.h: counters readable with the kstat() system call, summed over
-// all harts. Shared by the kernel and user programs.
+// all harts, or one hart's with KSTAT_HART. Shared by the kernel and user
+// programs.
 #ifndef CANOPY_KSTAT_H
 #define CANOPY_KSTAT_H
 
@@ -16,5 +17,9 @@
                                 // harts next run a user task)
 #define KSTAT_TLB_FLUSHES    9  // local TLB flushes (tlbflush.c)
 #define KSTAT_UNFLUSHED_SYNCS 10 // lazy syncs not followed by a flush (a bug)
+
+// kstat(what + KSTAT_HART(i)): hart i's own count of a per-hart counter
+// (the first seven and the last two above); -1 for any other.
+#define KSTAT_HART(i)        (((i) + 1) << 8)
 
 #endif

@@ -159,20 +159,29 @@ cpu_counter(struct cpu *c, int what)
 }
 
 // kstat(what): a counter from kernel/kstat.h; per-hart ones summed over
-// the harts. -1 for an unknown counter.
+// the harts, or one hart's when what includes KSTAT_HART(i). -1 for an
+// unknown counter or hart.
 uint64
 sys_kstat(void)
 {
   int what;
   argint(0, &what);
-  switch(what){
-  case KSTAT_NCPU:       return ncpu;
-  case KSTAT_TICKS:      return ticks;
-  case KSTAT_FREEPAGES:  return nr_free_pages();
-  case KSTAT_LAZY_ROOTS: return mm_nr_lazy_roots();
+  int hart = (what >> 8) - 1;   // -1: all harts
+  what &= 0xff;
+  if(hart < -1 || hart >= ncpu)
+    return -1;
+  if(hart == -1){
+    switch(what){
+    case KSTAT_NCPU:       return ncpu;
+    case KSTAT_TICKS:      return ticks;
+    case KSTAT_FREEPAGES:  return nr_free_pages();
+    case KSTAT_LAZY_ROOTS: return mm_nr_lazy_roots();
+    }
   }
   if(cpu_counter(&cpus[0], what) == 0)
     return -1;
+  if(hart >= 0)
+    return *cpu_counter(&cpus[hart], what);
   uint64 sum = 0;
   for(int i = 0; i < ncpu; i++)
     sum += *cpu_counter(&cpus[i], what);

@@ -106,6 +106,9 @@ SHELL_TESTS = [
     ("shell_redirect", [("echo x > f", ""), ("cat f", "x")]),
     ("shell_mkdir_cd", [("mkdir d", ""), ("cd d", ""), ("echo y > g", ""),
                         ("cat g", "y"), ("cd /", "")]),
+    ("shell_kstat_per_hart", [("kstat -h", [r"^counter\s+total\s+hart0",
+                                            r"^satp_writes\s+\d+(\s+\d+)+$",
+                                            r"^vmalloc_syncs\s+1\s"])]),
 ]
 
 

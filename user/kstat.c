@@ -1,4 +1,8 @@
-// kstat: print the kernel's counters (kernel/kstat.h), summed over harts.
+// kstat: print the kernel's counters (kernel/kstat.h).
+//
+//   kstat       one line per counter, summed over harts: "name value"
+//   kstat -h    a table with the sum and each hart's own count of the
+//               per-hart counters (satp writes, lazy switches, ...)
 #include "kernel/types.h"
 #include "kernel/kstat.h"
 #include "user/user.h"
@@ -17,10 +21,41 @@ static const char *names[] = {
   [KSTAT_UNFLUSHED_SYNCS] "unflushed_syncs",
 };
 
-int
-main(void)
+#define NCOUNTERS (sizeof(names) / sizeof(names[0]))
+
+// The per-hart counters as a table: one row each, one column per hart.
+// A counter the kernel keeps only as a whole (free_pages, ...) is left out.
+static void
+per_hart_table(void)
 {
-  for(int i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+  int nharts = kstat(KSTAT_NCPU);
+
+  printf("%-17s %9s", "counter", "total");
+  for(int h = 0; h < nharts; h++)
+    printf("   hart%d", h);
+  printf("\n");
+  for(int i = 0; i < NCOUNTERS; i++){
+    if(kstat(i + KSTAT_HART(0)) < 0)
+      continue;
+    printf("%-17s %9ld", names[i], kstat(i));
+    for(int h = 0; h < nharts; h++)
+      printf(" %7ld", kstat(i + KSTAT_HART(h)));
+    printf("\n");
+  }
+}
+
+int
+main(int argc, char *argv[])
+{
+  if(argc == 2 && strcmp(argv[1], "-h") == 0){
+    per_hart_table();
+    exit(0);
+  }
+  if(argc != 1){
+    fprintf(2, "usage: kstat [-h]\n");
+    exit(1);
+  }
+  for(int i = 0; i < NCOUNTERS; i++)
     printf("%s %ld\n", names[i], kstat(i));
   exit(0);
 }

@@ -2214,6 +2214,42 @@ trapnosatp(void)
     fail("%ld satp writes during %d system calls, want (almost) none", satp, n);
 }
 
+// does kstat give each hart's own count, adding up to the total, and
+// refuse harts and counters that have no per-hart count?
+void
+kstatharts(void)
+{
+  int nharts = kstat(KSTAT_NCPU), c, h;
+  long before, sum, after, one;
+  static int per_hart[] = { KSTAT_SATP_WRITES, KSTAT_LAZY_SWITCHES,
+    KSTAT_VMALLOC_SYNCS, KSTAT_SWITCHES, KSTAT_TRAPS, KSTAT_TLB_FLUSHES,
+    KSTAT_UNFLUSHED_SYNCS };
+
+  for(c = 0; c < sizeof(per_hart) / sizeof(per_hart[0]); c++){
+    // the counters only grow, so the sum read between two totals lies
+    // between them
+    before = kstat(per_hart[c]);
+    sum = 0;
+    for(h = 0; h < nharts; h++){
+      if((one = kstat(per_hart[c] + KSTAT_HART(h))) < 0)
+        fail("counter %d of hart %d: %ld", per_hart[c], h, one);
+      sum += one;
+    }
+    after = kstat(per_hart[c]);
+    if(sum < before || sum > after)
+      fail("counter %d: harts add up to %ld, total went %ld..%ld",
+           per_hart[c], sum, before, after);
+    if(kstat(per_hart[c] + KSTAT_HART(nharts)) != -1)
+      fail("counter %d of hart %d (no such hart) is not -1",
+           per_hart[c], nharts);
+  }
+  if(kstat(KSTAT_TRAPS + KSTAT_HART(0)) <= 0)
+    fail("hart 0 took no traps");
+  if(kstat(KSTAT_FREEPAGES + KSTAT_HART(0)) != -1 || kstat(-1) != -1 ||
+     kstat(KSTAT_TRAPS + KSTAT_HART(-2)) != -1)
+    fail("kstat accepted a counter that has no per-hart count");
+}
+
 // ---- the runner ----------------------------------------------------------
 
 struct test {
@@ -2282,6 +2318,7 @@ static struct test tests[] = {
   { fdlimit, "fdlimit", 0 },
   { badsyscall, "badsyscall", 0 },
   { trapnosatp, "trapnosatp", 0 },
+  { kstatharts, "kstatharts", 0 },
   { 0, 0, 0 },
 };
 
