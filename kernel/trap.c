@@ -117,6 +117,13 @@ user_trap_return(void)
   regs->status |= SSTATUS_SPIE;
 }
 
+// A load or store (not an instruction fetch) found no valid PTE.
+static int
+is_data_page_fault(uint64 cause)
+{
+  return cause == EXC_LOAD_PAGE_FAULT || cause == EXC_STORE_PAGE_FAULT;
+}
+
 // A trap from user mode. Called by trap_entry with interrupts off; returns
 // to trap_entry, which goes back to user mode.
 void
@@ -134,7 +141,7 @@ user_trap(struct pt_regs *regs)
       exit(-1);
     intr_on();
     syscall(regs);
-  } else if((regs->cause == EXC_LOAD_PAGE_FAULT || regs->cause == EXC_STORE_PAGE_FAULT) &&
+  } else if(is_data_page_fault(regs->cause) &&
             handle_mm_fault(p->mm, regs->tval) == 0){
     // a heap page that sbrklazy() left for its first touch: now mapped
   } else {
@@ -156,7 +163,7 @@ kernel_page_fault(struct pt_regs *regs)
 {
   struct cpu *c = mycpu();
   uint64 syncs = c->nr_vmalloc_syncs, flushes = c->nr_tlb_flushes;
-  int data = regs->cause != EXC_INST_PAGE_FAULT;   // never run vmalloc memory
+  int data = is_data_page_fault(regs->cause);   // never run vmalloc memory
   if(data && vmalloc_fault(regs->tval)){
     vmalloc_check_flushed(syncs, flushes, "vmalloc_fault");
     return;
