@@ -36,6 +36,7 @@ struct cpu {
   struct proc *idle;        // this hart's idle task
   struct proc *curr;        // task running here
   struct mm *prev_mm;       // mm to mmdrop after the current switch
+  uint64 dead_stack;        // kernel stack of a zombie, to vfree after it
   int noff;                 // depth of push_off() nesting
   int intena;               // were interrupts enabled before push_off()?
   uint64 emergency_sp;      // stack for reporting a kernel stack overflow

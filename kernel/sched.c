@@ -129,6 +129,22 @@ prepare_mm(struct proc *prev, struct proc *next)
   // LAB lazytlb END
 }
 
+// prev is a zombie leaving its hart for good: its kernel stack is freed by
+// the task switched to, in finish_task_switch(), once nothing runs on it
+// (Linux frees a dead task's stack there too). Freeing a vmalloc stack
+// shoots down every hart's TLB, which is slow; done here, the exiting
+// task's hart pays for it rather than the parent in wait(). init, which
+// reaps every orphan, could otherwise fall behind a program that makes
+// orphans quickly (xv6's usertests reparent) until the process table
+// fills with zombies. wait() finds kstack_base 0 and frees only the slot.
+static void
+hand_over_dead_stack(struct cpu *c, struct proc *prev)
+{
+  c->dead_stack = prev->kstack_base;
+  prev->kstack_base = prev->kstack_top = 0;
+  prev->regs = 0;
+}
+
 // Run next instead of the current task. Caller holds sched_lock (only),
 // interrupts are off, and prev->state is no longer RUNNING.
 static void
@@ -141,22 +157,29 @@ context_switch(struct proc *prev, struct proc *next)
   next->cpu = c;
   c->curr = next;
   c->nr_switches++;
+  if(prev->state == ZOMBIE)
+    hand_over_dead_stack(c, prev);
   swtch(&prev->context, &next->context);
   // Back in prev, maybe on another hart, switched to by someone.
 }
 
 // Second half of every switch, run by the task that was switched to, on
 // its own stack: release sched_lock, then drop the mm that a kernel thread
-// gave back (mmdrop may free pages, so not under sched_lock).
+// gave back and free the stack of a zombie that switched away (both may
+// free pages, and vfree waits for other harts, so not under sched_lock).
 void
 finish_task_switch(void)
 {
   struct cpu *c = mycpu();
   struct mm *mm = c->prev_mm;
+  uint64 dead_stack = c->dead_stack;
   c->prev_mm = 0;
+  c->dead_stack = 0;
   release(&sched_lock);
   if(mm)
     mmdrop(mm);
+  if(dead_stack)
+    vfree((void *)dead_stack);
 }
 
 // Give the hart to the next runnable task, or to the idle task if there
