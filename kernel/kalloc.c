@@ -37,6 +37,7 @@ static struct {
   struct run *zeroed;            // pages kzerod has zeroed
   uint64 nzeroed;
   uint64 nfree;                  // free pages: lists plus fresh ranges
+  int zeroing;                   // kzerod holds a page off the lists
 } kmem;
 
 #define ZERO_POOL_HIGH 64   // kzerod fills the pool up to this many pages
@@ -120,11 +121,21 @@ kfree(void *page)
 void *
 kalloc(void)
 {
-  acquire(&kmem.lock);
-  struct run *r = take_unzeroed();
-  if(r == 0 && (r = kmem.zeroed) != 0){   // last resort: the zeroed pool
-    kmem.zeroed = r->next;
-    kmem.nzeroed--;
+  struct run *r;
+  for(;;){
+    acquire(&kmem.lock);
+    r = take_unzeroed();
+    if(r == 0 && (r = kmem.zeroed) != 0){   // last resort: the zeroed pool
+      kmem.zeroed = r->next;
+      kmem.nzeroed--;
+    }
+    if(r || !kmem.zeroing)
+      break;
+    // Only the page kzerod is zeroing is left. It is counted free, so
+    // wait the microseconds until it is in the pool rather than fail.
+    release(&kmem.lock);
+    while(__atomic_load_n(&kmem.zeroing, __ATOMIC_ACQUIRE))
+      ;
   }
   if(r)
     kmem.nfree--;
@@ -164,7 +175,9 @@ kzalloc(void)
 
 // [kzerod]: zero free pages into the pool while it is below
 // ZERO_POOL_HIGH, then sleep until kzalloc() drains it. A page being
-// zeroed is off the lists but still counted free.
+// zeroed is off the lists but still counted free (kmem.zeroing), so it
+// is zeroed with interrupts off: kzerod cannot be switched out holding
+// it, and kalloc() may spin until it is back.
 static int
 kzerod(void *arg)
 {
@@ -178,13 +191,17 @@ kzerod(void *arg)
       release(&kmem.lock);
       continue;
     }
+    kmem.zeroing = 1;
+    push_off();               // interrupts stay off after the release
     release(&kmem.lock);
     memset(r, 0, PGSIZE);
     acquire(&kmem.lock);
     r->next = kmem.zeroed;
     kmem.zeroed = r;
     kmem.nzeroed++;
+    __atomic_store_n(&kmem.zeroing, 0, __ATOMIC_RELEASE);
     release(&kmem.lock);
+    pop_off();
   }
   return 0;
 }
