@@ -91,6 +91,7 @@ extern struct mm init_mm;
 void            mm_init(void);
 struct mm      *mm_slot(int i);
 int             mm_nr_lazy_roots(void);
+uint64          nr_free_or_lazy_pages(void);
 struct mm      *mm_alloc(void);
 void            mmgrab(struct mm *mm);
 void            mmdrop(struct mm *mm);

@@ -17,9 +17,11 @@
                                 // harts next run a user task)
 #define KSTAT_TLB_FLUSHES    9  // local TLB flushes (tlbflush.c)
 #define KSTAT_UNFLUSHED_SYNCS 10 // lazy syncs not followed by a flush (a bug)
+#define KSTAT_IDLE_MM_DROPS  11 // borrowed mms of exited processes that an
+                                // idle hart gave back (sched.c)
 
 // kstat(what + KSTAT_HART(i)): hart i's own count of a per-hart counter
-// (the first seven and the last two above); -1 for any other.
+// (0-4 and 9-11 above); -1 for any other.
 #define KSTAT_HART(i)        (((i) + 1) << 8)
 
 #endif

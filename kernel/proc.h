@@ -48,6 +48,7 @@ struct cpu {
   uint64 nr_traps;          // traps taken
   uint64 nr_tlb_flushes;    // local flushes (tlbflush.c)
   uint64 nr_unflushed_syncs; // syncs not followed by a flush: a bug
+  uint64 nr_idle_mm_drops;  // dead borrowed mms the idle task gave back
 };
 
 extern struct cpu cpus[NCPU];

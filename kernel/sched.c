@@ -249,6 +249,27 @@ wakeup(void *chan)
   release(&sched_lock);
 }
 
+// Before the idle task waits for an interrupt: if the mm it borrows has
+// no users left (its last task exited here), move this hart to init_mm
+// and drop the borrow, so the root page is freed now rather than when the
+// hart next runs a user task, which on a quiet machine may be never. It
+// costs one satp write, and keeps free-page counts honest: xv6's
+// usertests compare them before and after a run. (Linux kernels built
+// with MMU_LAZY_TLB_SHOOTDOWN make lazy CPUs give up a dead mm too.)
+// Interrupts are off.
+static void
+idle_drop_dead_mm(struct proc *idle)
+{
+  struct mm *mm = idle->active_mm;
+  if(mm == &init_mm || __atomic_load_n(&mm->mm_users, __ATOMIC_ACQUIRE) > 0)
+    return;
+  mmgrab(&init_mm);
+  switch_mm(mm, &init_mm, idle);
+  idle->active_mm = &init_mm;
+  mmdrop(mm);
+  mycpu()->nr_idle_mm_drops++;
+}
+
 // The idle task: run whatever is runnable, otherwise wait for an
 // interrupt. It is a kernel thread on a borrowed mm like any other.
 static void
@@ -257,6 +278,7 @@ idle_loop(void)
   struct proc *idle = myproc();
   for(;;){
     intr_off();
+    idle_drop_dead_mm(idle);
     acquire(&sched_lock);
     if(rq_has_work()){
       idle->state = RUNNABLE;   // not queued: schedule() comes back here

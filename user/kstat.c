@@ -19,6 +19,7 @@ static const char *names[] = {
   [KSTAT_LAZY_ROOTS]    "lazy_roots",
   [KSTAT_TLB_FLUSHES]   "tlb_flushes",
   [KSTAT_UNFLUSHED_SYNCS] "unflushed_syncs",
+  [KSTAT_IDLE_MM_DROPS] "idle_mm_drops",
 };
 
 #define NCOUNTERS (sizeof(names) / sizeof(names[0]))

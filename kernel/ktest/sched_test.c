@@ -186,7 +186,7 @@ no_leaked_pages(char *msg)
   if(warm)
     vfree(warm);
   // Roots lazily kept by harts come back at any moment: count them too.
-  uint64 before = nr_free_pages() + mm_nr_lazy_roots();
+  uint64 before = nr_free_or_lazy_pages();
   for(int round = 0; round < 3; round++){
     struct proc *t = kthread_create(sleeper, 0, "kt-leak");
     struct mm *mm = mm_alloc();
@@ -201,7 +201,7 @@ no_leaked_pages(char *msg)
     if(w)
       vfree(w);
   }
-  uint64 after = nr_free_pages() + mm_nr_lazy_roots();
+  uint64 after = nr_free_or_lazy_pages();
   KT_ASSERT(after == before, "%ld free pages before, %ld after", before, after);
   return 0;
 }
