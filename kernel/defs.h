@@ -23,6 +23,8 @@ extern volatile int kernel_booted;     // set once every hart is up
 void            sbi_console_putchar(int c);
 void            sbi_set_timer(uint64 stime);
 int             sbi_hart_start(uint64 hartid, uint64 start_pa, uint64 opaque);
+#define SBI_ERR_INVALID_PARAM     -3   // SBI error codes (spec v1.0)
+#define SBI_ERR_ALREADY_AVAILABLE -6
 void            sbi_remote_sfence_vma(uint64 hart_mask, uint64 start, uint64 size);
 void            sbi_send_ipi(uint64 hart_mask);
 void            sbi_shutdown(void) __attribute__((noreturn));

@@ -15,10 +15,24 @@
 .section .text.entry
 .globl _start
 _start:
+  # Only one hart should come here, but OpenSBI v1.1 on a busy host has
+  # been seen to send a second one (with the device tree in a1), which
+  # then booted the kernel again on the same boot stack. The first hart to
+  # swap boot_lottery from 0 wins; a later one hands itself back to SBI
+  # (HSM hart_stop), and start_secondaries() starts it again properly.
+  la t0, boot_lottery
+  li t1, 1
+  amoswap.w t1, t1, (t0)
+  bnez t1, .Llost_lottery
   mv s0, a0               # hart id
   mv s1, a1               # device tree
   li s2, 0                # the boot hart is cpu 0
   j common_start
+.Llost_lottery:
+  li a7, 0x48534D         # SBI extension HSM
+  li a6, 1                # hart_stop: does not return if it succeeds
+  ecall
+  j .Llost_lottery
 
 .globl secondary_start
 secondary_start:
@@ -62,6 +76,11 @@ common_start:
 .balign 8
 .Lhigh_addr:
   .dword .Lhigh
+
+.section .data
+.balign 4
+boot_lottery:
+  .word 0
 
 # early_pgd: 1 GiB leaf mappings, RWX, global. Entry 2 maps physical
 # 0x80000000 at itself; entries 256-259 map physical 0-4 GiB at PAGE_OFFSET.

@@ -35,6 +35,22 @@ become_idle_task(int id, uint64 hartid)
   asm volatile("mv tp, %0" :: "r"(idle));
 }
 
+// Start hart hartid as cpu id with SBI HSM hart_start. A hart that
+// OpenSBI wrongly sent to _start is still on its way back to STOPPED
+// (entry.S), and SBI says "already available" (or "invalid" while it is
+// between states): try again for up to a second.
+static int
+start_hart(uint64 hartid, int id)
+{
+  uint64 give_up = r_time() + TIMEBASE_HZ;
+  for(;;){
+    int err = sbi_hart_start(hartid, __pa(secondary_start), id);
+    if(err == 0 || (err != SBI_ERR_ALREADY_AVAILABLE && err != SBI_ERR_INVALID_PARAM) ||
+       r_time() > give_up)
+      return err;
+  }
+}
+
 // Start every other hart the device tree lists; they enter at
 // secondary_start with a1 = their cpu index.
 static void
@@ -46,12 +62,14 @@ start_secondaries(uint64 boot_hartid)
     if(hartid == boot_hartid)
       continue;
     cpus[id].hartid = hartid;
-    mmgrab(&init_mm);
-    int err = sbi_hart_start(hartid, __pa(secondary_start), id);
-    if(err)
+    mmgrab(&init_mm);   // the new idle task's borrowed mm
+    int err = start_hart(hartid, id);
+    if(err){
       printf("canopy: hart %d did not start (SBI error %d)\n", (int)hartid, err);
-    else
-      id++;
+      mmdrop(&init_mm);
+      continue;
+    }
+    id++;
   }
   ncpu = id;
   while(harts_up < ncpu - 1)

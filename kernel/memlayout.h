@@ -33,6 +33,8 @@
 #define USER_TOP       (MAXVA - 2 * PGSIZE)
 #define TRAPFRAME      USER_TOP
 
+#define TIMEBASE_HZ    10000000   // QEMU virt's time CSR frequency
+
 #define PAGE_OFFSET    0xffffffc000000000UL
 #define VMALLOC_START  0xffffffd000000000UL
 #define VMALLOC_END    0xffffffe000000000UL

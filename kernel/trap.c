@@ -29,7 +29,6 @@ _Static_assert(__builtin_offsetof(struct context, tp) == CTX_TP, "asm-offsets");
 _Static_assert(__builtin_offsetof(struct context, s) == CTX_S0, "asm-offsets");
 
 #define TICK_HZ 100
-#define TIMEBASE_HZ 10000000   // QEMU virt's time CSR frequency
 
 uint64 ticks;
 struct spinlock tickslock;
