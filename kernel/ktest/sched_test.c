@@ -76,35 +76,46 @@ kthread_switch_no_satp_write(char *msg)
   return 0;
 }
 
-// Do mm_users and mm_count match the tasks right now? mm_users must equal
-// the tasks owning the mm; mm_count one for the users plus one per task
-// borrowing it (a running kernel thread or an exiting task). A drop may
-// be in flight just after a switch, so try a few times.
+// Do mm's counts match the tasks right now? mm_users must equal the tasks
+// owning it; mm_count one for the users plus one per task borrowing it (a
+// running kernel thread, an idle task or an exiting task). init_mm has no
+// owning task but keeps its users' reference forever. Caller holds
+// sched_lock. Returns 1 if they match, else 0 with msg filled in.
+static int
+mm_counts_ok(struct mm *mm, char *msg)
+{
+  int users = 0, borrowers = 0;
+  for(struct proc *p = proc; p < &proc[NPROC]; p++){
+    users += p->state != UNUSED && p->mm == mm;
+    borrowers += p->state != UNUSED && p->mm == 0 && p->active_mm == mm;
+  }
+  for(int c = 0; c < ncpu; c++)
+    borrowers += idle_tasks[c].active_mm == mm;
+  if(mm == &init_mm)
+    users = 1;
+  int want_count = (users > 0) + borrowers;
+  if(mm->mm_users == users && mm->mm_count == want_count)
+    return 1;
+  snprintf(msg, KTEST_MSG, "mm %d%s: mm_users %d, mm_count %d; tasks say %d and %d",
+           mm->id, mm == &init_mm ? " (init_mm)" : "", mm->mm_users, mm->mm_count,
+           users, want_count);
+  return 0;
+}
+
+// Do the counts of init_mm and of every mm in use match the tasks? A drop
+// may be in flight just after a switch, so try a few times.
 static int
 counts_match(char *msg)
 {
   for(int attempt = 0; attempt < 20; attempt++){
-    int ok = 1;
     acquire(&sched_lock);
+    int ok = mm_counts_ok(&init_mm, msg);
     for(int i = 0; ok; i++){
       struct mm *mm = mm_slot(i);
       if(mm == 0)
         break;
-      if(mm->mm_count == 0)
-        continue;
-      int users = 0, borrowers = 0;
-      for(struct proc *p = proc; p < &proc[NPROC]; p++){
-        users += p->state != UNUSED && p->mm == mm;
-        borrowers += p->state != UNUSED && p->mm == 0 && p->active_mm == mm;
-      }
-      for(int c = 0; c < ncpu; c++)
-        borrowers += idle_tasks[c].active_mm == mm;
-      int want_count = (users > 0) + borrowers;
-      if(mm->mm_users != users || mm->mm_count != want_count){
-        snprintf(msg, KTEST_MSG, "mm %d: mm_users %d, mm_count %d; tasks say "
-                 "%d and %d", mm->id, mm->mm_users, mm->mm_count, users, want_count);
-        ok = 0;
-      }
+      if(mm->mm_count != 0)
+        ok = mm_counts_ok(mm, msg);
     }
     release(&sched_lock);
     if(ok)
