@@ -246,8 +246,11 @@ class Lab:
             else:
                 with concurrent.futures.ThreadPoolExecutor(max(1, a.jobs)) as pool:
                     futures = [pool.submit(self.run_one, t, tmpdir) for t in tests]
-                    for f in futures:        # report in the order declared
-                        r = f.result()
+                    for t, f in zip(tests, futures):   # report in the order declared
+                        try:
+                            r = f.result()
+                        except Exception as e:   # could not even start QEMU
+                            r = Result(t, False, "grader error: %r" % e, 0)
                         results.append(r)
                         self.report(r)
         finally:

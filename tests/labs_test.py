@@ -198,8 +198,10 @@ def check_starter(lab, tmp):
     results.append((name + "_usertests", ok, why))
     score, total, verdicts, out = grade(tree, lab)
     passed = sorted(n for n, v in verdicts.items() if v)
-    results.append((name + "_fails_lab_tests", score == 0 and verdicts and not passed,
-                    "tests passing on the starter: %s (score %s/%s)" % (passed, score, total)))
+    why = "tests passing on the starter: %s (score %s/%s)" % (passed, score, total)
+    if score is None:
+        why += ": " + brief(out, 8)
+    results.append((name + "_fails_lab_tests", score == 0 and verdicts and not passed, why))
     return results
 
 
