@@ -14,7 +14,7 @@
 #define KSTAT_FREEPAGES      7  // free physical pages
 #define KSTAT_LAZY_ROOTS     8  // root pages kept only by lazy borrowers of
                                 // exited address spaces (freed when those
-                                // harts next run a user task)
+                                // harts next run a user task or go idle)
 #define KSTAT_TLB_FLUSHES    9  // local TLB flushes (tlbflush.c)
 #define KSTAT_UNFLUSHED_SYNCS 10 // lazy syncs not followed by a flush (a bug)
 #define KSTAT_IDLE_MM_DROPS  11 // borrowed mms of exited processes that an
