@@ -261,7 +261,8 @@ static void
 idle_drop_dead_mm(struct proc *idle)
 {
   struct mm *mm = idle->active_mm;
-  if(mm == &init_mm || __atomic_load_n(&mm->mm_users, __ATOMIC_ACQUIRE) > 0)
+  if(mm == 0 || mm == &init_mm ||
+     __atomic_load_n(&mm->mm_users, __ATOMIC_ACQUIRE) > 0)
     return;
   mmgrab(&init_mm);
   switch_mm(mm, &init_mm, idle);
