@@ -27,7 +27,7 @@ def check_flushed(c):
           "hart (kstat unflushed_syncs): real harts may cache the failed walk" % n)
 
 
-@lab.test(10, timeout=30, hint="start [kzerod] after init's exec in kernel_init() (kernel/proc.c), "
+@lab.test(10, timeout=30, hint="start [kzerod] (kzerod_start()) after init's exec in kernel_init() (kernel/proc.c), "
           "so that its stack's root entry is newer than init's root")
 def vmsync_boot_sync(c):
     # Right after boot, before any self-test: [kzerod]'s stack lies in root

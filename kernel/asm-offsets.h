@@ -21,8 +21,4 @@
 #define CTX_TP 16
 #define CTX_S0 24
 
-#define KSTACK_PAGES 4         // kernel stack size, in pages
-#define KSTACK_SIZE  (KSTACK_PAGES * 4096)
-#define BOOT_STACK_SIZE 8192   // per-hart stack used until the idle task runs
-
 #endif

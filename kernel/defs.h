@@ -20,15 +20,12 @@ struct superblock;
 extern volatile int kernel_booted;     // set once every hart is up
 
 // sbi.c: calls into OpenSBI (M mode)
-void            sbi_console_putchar(int c);
 void            sbi_set_timer(uint64 stime);
 int             sbi_hart_start(uint64 hartid, uint64 start_pa, uint64 opaque);
 #define SBI_ERR_INVALID_PARAM     -3   // SBI error codes (spec v1.0)
 #define SBI_ERR_ALREADY_AVAILABLE -6
 void            sbi_remote_sfence_vma(uint64 hart_mask, uint64 start, uint64 size);
-void            sbi_send_ipi(uint64 hart_mask);
 void            sbi_shutdown(void) __attribute__((noreturn));
-void            sbi_reboot(void) __attribute__((noreturn));
 
 // fdt.c: the device tree OpenSBI hands over
 void            fdt_parse(uint64 dtb_pa);
@@ -86,31 +83,31 @@ int             copy_to_pgd(pagetable_t pgd, uint64 dstva, const void *src, uint
 // kvm.c: kernel_pagetable, the template of every kernel half
 extern pagetable_t kernel_pagetable;
 void            kvminit(void);
-void            kvminithart(void);
 
-// mm.c: struct mm and its counts
+// mm.c: struct mm, its counts, lazy borrowing, switch_mm
 extern struct mm init_mm;
 void            mm_init(void);
-struct mm      *mm_slot(int i);
+void            mm_borrow_init(struct proc *idle);
 int             mm_nr_lazy_roots(void);
-uint64          nr_free_or_lazy_pages(void);
 struct mm      *mm_alloc(void);
 void            mmgrab(struct mm *mm);
 void            mmdrop(struct mm *mm);
 void            mmget(struct mm *mm);
 void            mmput(struct mm *mm);
+int             mm_is_dead(struct mm *mm);
 void            switch_mm(struct mm *prev, struct mm *next, struct proc *tsk);
+void            enter_lazy_tlb(struct mm *mm, struct proc *tsk);
+void            idle_drop_dead_mm(struct proc *idle);
 
 // vmalloc.c: the vmalloc area and lazy sync of its root entries
 void            vmalloc_init(void);
 void           *__vmalloc_range(uint64 size, uint64 lo, uint64 hi);
 void           *vmalloc(uint64 size);
-void           *vmalloc_task_stack(void);
 void            vfree(void *addr);
 int             vmalloc_fault(uint64 addr);
 int             sync_root_entry(pagetable_t pgd, int idx);
 void            vmalloc_sync_stack(pagetable_t pgd, struct proc *p);
-void            vmalloc_check_flushed(uint64 syncs, uint64 flushes, const char *where);
+void            vmalloc_check_flushed(const char *where);
 
 // tlbflush.c: TLB flushes, counted per hart
 void            local_flush_tlb_all(void);
@@ -141,6 +138,14 @@ int             growproc(int n, int lazy);
 void            procdump(void);
 int             procinfo(uint64 addr, int max);
 struct proc    *find_task(int pid);
+
+// kstack.c: kernel stacks of tasks
+void           *kstack_alloc_task(void);
+void           *kstack_alloc_thread(void);
+void            kstack_attach(struct proc *p, void *stack);
+void            kstack_free(struct proc *p);
+void            kstack_hand_over(struct cpu *c, struct proc *zombie);
+void            kstack_free_dead(uint64 stack);
 
 // sched.c: run queue, switching, sleep and wakeup
 extern struct spinlock sched_lock;

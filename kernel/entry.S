@@ -50,7 +50,7 @@ common_start:
   li t1, 8 << 60          # Sv39
   or t0, t0, t1
   sfence.vma
-  csrw satp, t0           # boot: the only satp write before kvminithart
+  csrw satp, t0           # boot: the one satp write outside switch_mm
   sfence.vma
   # Jump to the link (direct-map) address of the code below.
   la t0, .Lhigh_addr
@@ -84,7 +84,8 @@ boot_lottery:
 
 # early_pgd: 1 GiB leaf mappings, RWX, global. Entry 2 maps physical
 # 0x80000000 at itself; entries 256-259 map physical 0-4 GiB at PAGE_OFFSET.
-# kvminit() replaces it with kernel_pagetable and its 4 KiB, W^X mappings.
+# mm_borrow_init() leaves it for init_mm's root, whose kernel half is the
+# template's (kvminit: 4 KiB, W^X mappings).
 #define GIGA_LEAF(gib) ((((gib) << 30) >> 12) << 10 | 0xef)
 .section .data.pgd
 .balign 4096

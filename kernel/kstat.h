@@ -4,9 +4,14 @@
 #ifndef CANOPY_KSTAT_H
 #define CANOPY_KSTAT_H
 
-#define KSTAT_SATP_WRITES    0  // satp writes (exec and switch_mm)
+#define KSTAT_SATP_WRITES    0  // satp writes after entry.S's, all by
+                                // switch_mm: one per hart at boot, then exec,
+                                // switches to a task with another mm, and an
+                                // idle hart giving back a dead mm
 #define KSTAT_LAZY_SWITCHES  1  // switches to a kernel thread, no satp write
-#define KSTAT_VMALLOC_SYNCS  2  // root entries copied lazily by the fault path
+#define KSTAT_VMALLOC_SYNCS  2  // root entries copied from the template: by
+                                // the fault path and by the stack syncs of
+                                // context switches
 #define KSTAT_SWITCHES       3  // context switches
 #define KSTAT_TRAPS          4  // traps taken
 #define KSTAT_NCPU           5  // number of harts running
@@ -15,13 +20,18 @@
 #define KSTAT_LAZY_ROOTS     8  // root pages kept only by lazy borrowers of
                                 // exited address spaces (freed when those
                                 // harts next run a user task or go idle)
-#define KSTAT_TLB_FLUSHES    9  // local TLB flushes (tlbflush.c)
+#define KSTAT_TLB_FLUSHES    9  // flushes of a hart's own TLB (tlbflush.c),
+                                // each remote fence counted once, for the
+                                // hart that sent it
 #define KSTAT_UNFLUSHED_SYNCS 10 // lazy syncs not followed by a flush (a bug)
 #define KSTAT_IDLE_MM_DROPS  11 // borrowed mms of exited processes that an
-                                // idle hart gave back (sched.c)
+                                // idle hart gave back (mm.c)
+#define KSTAT_TEMPLATE_SATP  12 // satp writes of kernel_pagetable itself: a
+                                // bug, must stay 0 (invariant 2)
+#define KSTAT_REMOTE_FENCES  13 // SBI remote fences sent (vfree)
 
 // kstat(what + KSTAT_HART(i)): hart i's own count of a per-hart counter
-// (0-4 and 9-11 above); -1 for any other.
+// (0-4 and 9-13 above); -1 for any other.
 #define KSTAT_HART(i)        (((i) + 1) << 8)
 
 #endif

@@ -6,7 +6,6 @@
 #include "kernel/riscv.h"
 #include "kernel/spinlock.h"
 #include "kernel/proc.h"
-#include "kernel/asm-offsets.h"
 #include "kernel/defs.h"
 
 // A thread that returns from its function, or is stopped, ends here. It
@@ -73,7 +72,7 @@ kthread_start(struct proc *p)
 struct proc *
 kthread_create(int (*fn)(void *), void *arg, const char *name)
 {
-  struct proc *p = kthread_alloc(fn, arg, name, vmalloc(KSTACK_SIZE));
+  struct proc *p = kthread_alloc(fn, arg, name, kstack_alloc_thread());
   if(p)
     kthread_start(p);
   return p;

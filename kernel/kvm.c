@@ -2,9 +2,10 @@
 //
 // kernel_pagetable maps the direct map (devices, the kernel image with
 // W^X, the rest of RAM) at boot, and gains vmalloc mappings later
-// (vmalloc.c). Every mm's root copies its entries 256-511 (mm.c). After
-// boot no hart runs on it: it is only the template (invariants 1 and 2 of
-// docs/design.md).
+// (vmalloc.c). Every mm's root copies its entries 256-511 (mm.c),
+// init_mm's too. No hart ever runs on it: it is only the template
+// (invariants 1 and 2 of docs/design.md); harts go from early_pgd
+// straight to init_mm's root (mm_borrow_init).
 #include "kernel/types.h"
 #include "kernel/param.h"
 #include "kernel/riscv.h"
@@ -48,14 +49,4 @@ kvminit(void)
   kvm_map_direct(__pa(_erodata), __pa(_kernel_end), PTE_R | PTE_W);
   // The rest of RAM: page tables, pages for users, buffers.
   kvm_map_direct(__pa(_kernel_end), ram_end, PTE_R | PTE_W);
-}
-
-// Switch this hart from early_pgd to kernel_pagetable (boot only).
-void
-kvminithart(void)
-{
-  local_flush_tlb_all();
-  csr_write(satp, MAKE_SATP(__pa(kernel_pagetable)));  // boot
-  local_flush_tlb_all();
-  mycpu()->nr_satp_writes++;
 }

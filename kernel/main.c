@@ -1,8 +1,10 @@
 // main.c: boot. entry.S turned the MMU on with early_pgd and called
 // start_kernel on the boot hart (any hart id; it becomes cpu 0).
-// start_kernel builds kernel_pagetable, sets up every subsystem, creates
-// the first task, then starts the other harts with SBI HSM; each ends in
-// its idle task.
+// start_kernel builds kernel_pagetable (the template) and init_mm's root
+// copied from it, moves onto that root, sets up every subsystem, creates
+// the first task, then starts the other harts with SBI HSM. Every hart
+// leaves early_pgd for init_mm's root, never for the template
+// (invariant 2), and ends in its idle task.
 #include "kernel/types.h"
 #include "kernel/param.h"
 #include "kernel/riscv.h"
@@ -18,7 +20,8 @@ static volatile int harts_up;
 extern char secondary_start[];
 
 // Make idle_tasks[id] the current task of cpu id, hart hartid: from now
-// on myproc() and mycpu() work on this hart.
+// on myproc() and mycpu() work on this hart. It borrows init_mm once
+// init_mm has a root (mm_borrow_init).
 static void
 become_idle_task(int id, uint64 hartid)
 {
@@ -30,7 +33,6 @@ become_idle_task(int id, uint64 hartid)
   c->curr = idle;
   idle->cpu = c;
   idle->state = RUNNING;
-  idle->active_mm = &init_mm;   // borrowed, like every kernel thread
   snprintf(idle->name, sizeof(idle->name), "idle/%d", id);
   asm volatile("mv tp, %0" :: "r"(idle));
 }
@@ -62,11 +64,9 @@ start_secondaries(uint64 boot_hartid)
     if(hartid == boot_hartid)
       continue;
     cpus[id].hartid = hartid;
-    mmgrab(&init_mm);   // the new idle task's borrowed mm
     int err = start_hart(hartid, id);
     if(err){
       printf("canopy: hart %d did not start (SBI error %d)\n", (int)hartid, err);
-      mmdrop(&init_mm);
       continue;
     }
     id++;
@@ -80,17 +80,16 @@ void
 start_kernel(uint64 hartid, uint64 dtb_pa)
 {
   become_idle_task(0, hartid);
-  mmgrab(&init_mm);
   printf_init();
   console_init();
   printf("\ncanopy: booting on hart %d\n", (int)hartid);
   fdt_parse(dtb_pa);
 
   kinit();
-  kvminit();
-  kvminithart();
-  mm_init();
-  vmalloc_init();
+  kvminit();        // the template's direct map
+  vmalloc_init();   // and, with VMSYNC=prealloc, its vmalloc entries
+  mm_init();        // init_mm's root, copied from the finished template
+  mm_borrow_init(mycpu()->idle);   // leave early_pgd for init_mm's root
   proc_init();
   trap_init_hart();
   plic_init();
@@ -103,6 +102,8 @@ start_kernel(uint64 hartid, uint64 dtb_pa)
   start_secondaries(hartid);
   printf("canopy: %d harts, %ld MiB RAM, %ld pages free\n", ncpu,
          (ram_end - ram_start) >> 20, nr_free_pages());
+  printf("canopy: template kernel_pagetable at pa %p, init_mm's root at pa %p\n",
+         (void *)__pa(kernel_pagetable), (void *)__pa(init_mm.pgd));
   kernel_booted = 1;
   sched_init_hart(0);
 }
@@ -111,7 +112,7 @@ void
 start_secondary(uint64 hartid, uint64 unused, uint64 id)
 {
   become_idle_task(id, hartid);
-  kvminithart();
+  mm_borrow_init(mycpu()->idle);
   trap_init_hart();
   plic_init_hart();
   __sync_fetch_and_add(&harts_up, 1);

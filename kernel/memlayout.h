@@ -19,7 +19,7 @@
 //                      | stack, heap (sbrk)       |
 //   0x0000000000000000 +--------------------------+
 //
-// Physical memory on QEMU virt (see docs/memory.md):
+// Physical memory on QEMU virt (docs/design.md, "Memory layout"):
 //   0x00101000 goldfish RTC, 0x0c000000 PLIC, 0x10000000 UART,
 //   0x10001000 + n*0x1000 virtio-mmio, 0x80000000 RAM (OpenSBI first),
 //   0x80200000 the kernel image.
@@ -50,6 +50,13 @@
 #define VMALLOC_REGION_SIZE  (1UL << 30)
 #define VMALLOC_STACKS_END   (VMALLOC_START + VMALLOC_REGION_SIZE)
 #define VMALLOC_KTEST_START  (VMALLOC_END - VMALLOC_REGION_SIZE)
+
+// Kernel stacks (kstack.c): each task's, in the vmalloc area with a guard
+// page below; and each hart's boot stack (entry.S, in .bss), used until
+// its idle task runs.
+#define KSTACK_PAGES     4
+#define KSTACK_SIZE      (KSTACK_PAGES * 4096)
+#define BOOT_STACK_SIZE  8192
 
 #define RAM_BASE        0x80000000UL  // physical start of RAM
 #define KERNEL_LOAD_PA  0x80200000UL  // where OpenSBI jumps to

@@ -1,15 +1,24 @@
-// mm.c: struct mm, its two counts, and switch_mm.
+// mm.c: struct mm, its two counts, the lazy borrowing of an mm by kernel
+// threads, and switch_mm, the one place in C that writes satp.
 //
-// A new mm's root gets a zero user half and a copy of kernel_pagetable's
-// root entries 256-511 (Linux's pgd_alloc). Entries created in the
-// template later reach this root lazily (vmalloc.c).
+// Every root, init_mm's included, gets a zero user half and a copy of
+// kernel_pagetable's root entries 256-511 (pgd_alloc, invariant 1). The
+// template itself is never in satp (invariant 2). Entries created in the
+// template later reach a root lazily (vmalloc.c, invariant 3).
 //
-// Counting rules (see mm.h): mm_users counts owning tasks; mm_count counts
-// one for all the users together plus one per lazy borrower. mmput() at
-// mm_users 0 frees the user half then mmdrop()s; mmdrop() at mm_count 0
-// frees the root page and the struct.
+// Counting rules (mm.h, invariant 9): mm_users counts owning tasks;
+// mm_count counts one for all the users together plus one per lazy
+// borrower. mmput() at mm_users 0 frees the user half then mmdrop()s;
+// mmdrop() at mm_count 0 frees the root page and the struct.
 //
-// Lock order: mm_pool.lock is a leaf lock (kmem.lock is taken after it).
+// The rule the lazy-TLB code rests on: a task that borrows an mm (its
+// active_mm while task->mm == NULL) holds exactly one mm_count reference
+// to it. A switch from one kernel thread to another moves that reference
+// to the next task; it never copies it (sched.c, prepare_mm). init_mm is
+// no exception: each idle task's borrow of it is taken in mm_borrow_init.
+//
+// Lock order: mm_pool.lock, then kmem.lock (mmdrop frees the root page
+// under mm_pool.lock). Nothing else is taken while holding mm_pool.lock.
 #include "kernel/types.h"
 #include "kernel/param.h"
 #include "kernel/riscv.h"
@@ -47,9 +56,11 @@ mm_struct_alloc(void)
   return 0;
 }
 
-// The boot address space: its root is kernel_pagetable itself. Idle
-// tasks and kernel threads borrow it until their hart first runs a user
-// task; it is never freed (its users' reference is never dropped).
+// The kernel's own address space: a user half that stays empty and a root
+// of its own, copied from the template like every other (mm_init). Idle
+// tasks borrow it at boot and whenever they give back a dead mm; it is
+// never freed: its one "user" is the kernel, whose reference is never
+// dropped, so mm_count = 1 + the tasks borrowing it.
 struct mm init_mm = { .mm_users = 1, .mm_count = 1 };
 
 // Slot i of the pool (0 <= i < NMM), for the self-tests' count checks.
@@ -94,17 +105,10 @@ nr_free_or_lazy_pages(void)
   return n;
 }
 
-void
-mm_init(void)
-{
-  initlock(&mm_pool.lock, "mm_pool");
-  init_mm.pgd = kernel_pagetable;
-}
-
-// Allocate an mm whose root holds the kernel half and an empty user half.
-// Returns 0 if out of memory.
-struct mm *
-mm_alloc(void)
+// A new root page: an empty user half and the template's kernel half
+// (Linux's pgd_alloc). Returns 0 if out of memory.
+static pagetable_t
+pgd_alloc(void)
 {
   pagetable_t pgd = kalloc();
   if(pgd == 0)
@@ -112,6 +116,39 @@ mm_alloc(void)
   memset(pgd, 0, KERNEL_PGD_FIRST * sizeof(pte_t));
   memmove(&pgd[KERNEL_PGD_FIRST], &kernel_pagetable[KERNEL_PGD_FIRST],
           (PTRS_PER_TABLE - KERNEL_PGD_FIRST) * sizeof(pte_t));
+  return pgd;
+}
+
+// Give init_mm its root. Runs once on the boot hart, after kvminit() and
+// vmalloc_init() have finished the template's boot entries.
+void
+mm_init(void)
+{
+  initlock(&mm_pool.lock, "mm_pool");
+  init_mm.pgd = pgd_alloc();
+  if(init_mm.pgd == 0)
+    panic("mm_init: no memory for init_mm's root");
+}
+
+// Make idle task idle borrow init_mm, taking the borrower's reference,
+// and move its hart from early_pgd onto init_mm's root. Boot only, once
+// per hart, with interrupts off.
+void
+mm_borrow_init(struct proc *idle)
+{
+  mmgrab(&init_mm);
+  idle->active_mm = &init_mm;
+  switch_mm(0, &init_mm, idle);   // boot: leave early_pgd
+}
+
+// Allocate an mm whose root holds the kernel half and an empty user half.
+// Returns 0 if out of memory.
+struct mm *
+mm_alloc(void)
+{
+  pagetable_t pgd = pgd_alloc();
+  if(pgd == 0)
+    return 0;
   struct mm *mm = mm_struct_alloc();
   if(mm == 0){
     kfree(pgd);
@@ -179,28 +216,81 @@ mmput(struct mm *mm)
   mmdrop(mm);
 }
 
+// Is mm's last owning task gone? Its root then lives only for borrowers.
+int
+mm_is_dead(struct mm *mm)
+{
+  return __atomic_load_n(&mm->mm_users, __ATOMIC_ACQUIRE) == 0;
+}
+
+// Write satp for pgd and flush this hart's TLB. Every satp write after
+// entry.S's comes through here, so each is counted, and one that points
+// at the template (which no hart may run on, invariant 2) is counted
+// apart: kstat template_satp must stay 0.
+static void
+load_pgd(pagetable_t pgd)
+{
+  struct cpu *c = mycpu();
+  csr_write(satp, MAKE_SATP(__pa(pgd)));
+  local_flush_tlb_all();
+  c->nr_satp_writes++;
+  if(pgd == kernel_pagetable)
+    c->nr_template_satp++;
+}
+
 // Make next the address space of this hart, for task tsk (Linux's
-// switch_mm). Writes satp only if next is not already in it. If it is
+// switch_mm). prev is the hart's active_mm (0 only at boot, on
+// early_pgd). Writes satp only if next is not already in it. If it is
 // there but tsk last ran on another hart, this hart's TLB may hold user
-// translations that tsk has since changed there, so flush it.
-// Interrupts must be off.
+// translations that tsk has since changed there, so flush it: the test
+// reads tsk->cpu, so the caller sets tsk->cpu to this hart only after
+// calling switch_mm. Interrupts must be off.
 //
 // Both kernel stacks involved must be mapped in next first: tsk's, which
 // it will run on, and the current task's, which we are still running on
-// until swtch() (Linux's sync_current_stack_to_mm). Without the second,
-// a kernel thread whose stack is newer than next's root would fault on
-// its own stack right after the satp write.
+// until swtch() (Linux's sync_current_stack_to_mm, invariant 8). Without
+// the second, a kernel thread whose stack is newer than next's root
+// would fault on its own stack right after the satp write.
 void
 switch_mm(struct mm *prev, struct mm *next, struct proc *tsk)
 {
-  struct cpu *c = mycpu();
   vmalloc_sync_stack(next->pgd, tsk);
   vmalloc_sync_stack(next->pgd, myproc());
-  if(prev != next){
-    csr_write(satp, MAKE_SATP(__pa(next->pgd)));  // switch to another mm
+  if(prev != next)
+    load_pgd(next->pgd);   // satp: boot, exec, or a task with another mm
+  else if(tsk->cpu != mycpu())
     local_flush_tlb_all();
-    c->nr_satp_writes++;
-  } else if(tsk->cpu != c){
-    local_flush_tlb_all();
-  }
+}
+
+// tsk, a kernel thread, is about to run on mm without owning it (Linux's
+// enter_lazy_tlb). No satp write: mm is already in satp. Only tsk's
+// stack must be reachable through mm's root before it runs (invariant 8).
+// Interrupts must be off.
+void
+enter_lazy_tlb(struct mm *mm, struct proc *tsk)
+{
+  vmalloc_sync_stack(mm->pgd, tsk);
+}
+
+// Called by an idle task before it waits for an interrupt: if the mm it
+// borrows has no users left (its last task exited on this hart), move
+// the hart to init_mm and drop the borrow, so that the root page is freed
+// now rather than when the hart next runs a user task, which on a quiet
+// machine may be never. It costs one satp write per dead mm, and keeps
+// free-page counts honest: xv6's usertests compare them before and after
+// a run. (Linux kernels built with MMU_LAZY_TLB_SHOOTDOWN make lazy CPUs
+// give up a dead mm too.) Interrupts are off.
+void
+idle_drop_dead_mm(struct proc *idle)
+{
+  struct mm *mm = idle->active_mm;
+  if(mm == 0)
+    panic("idle_drop_dead_mm: %s runs with no active_mm", idle->name);
+  if(mm == &init_mm || !mm_is_dead(mm))
+    return;
+  mmgrab(&init_mm);
+  switch_mm(mm, &init_mm, idle);
+  idle->active_mm = &init_mm;   // the borrow moves to init_mm
+  mmdrop(mm);
+  mycpu()->nr_idle_mm_drops++;
 }

@@ -55,10 +55,7 @@ alloc_task(void *kstack)
   p->cpu_allowed = -1;
   release(&sched_lock);
 
-  uint64 stack = (uint64)kstack;
-  p->kstack_base = stack;
-  p->kstack_top = stack + KSTACK_SIZE;
-  p->regs = (struct pt_regs *)(p->kstack_top - PT_SIZE);
+  kstack_attach(p, kstack);
   memset(p->regs, 0, sizeof(*p->regs));
   memset(&p->context, 0, sizeof(p->context));
   p->context.sp = (uint64)p->regs;
@@ -67,14 +64,12 @@ alloc_task(void *kstack)
 }
 
 // Release a task that is not running and will never run: its kernel
-// stack and its slot. Its mm must already be gone.
+// stack, unless its last switch handed it over (kstack.c), and its slot.
+// Its mm must already be gone.
 void
 free_task(struct proc *p)
 {
-  if(p->kstack_base)
-    vfree((void *)p->kstack_base);
-  p->kstack_base = p->kstack_top = 0;
-  p->regs = 0;
+  kstack_free(p);
   p->mm = p->active_mm = 0;
   p->parent = 0;
   p->name[0] = 0;
@@ -95,30 +90,29 @@ kernel_init(void *arg)
   struct proc *p = myproc();
   fsinit(ROOTDEV);
   p->cwd = namei("/");
-  // LAB vmsync BEGIN
   if(exec("/init", argv) < 0)
     panic("kernel_init: cannot exec /init");
-  // Started after init's mm exists: kzerod's stack needs a new root entry
-  // (vmalloc region 321), so the lazy-sync machinery works on every boot.
+  // LAB vmsync BEGIN
+  // kzerod's stack needs a new root entry (vmalloc region 321) that init's
+  // root and init_mm's lack, so the lazy-sync machinery works on every boot.
   kzerod_start();
   // LAB vmsync STARTER
-  //> // Started before init's mm exists, so that boot needs no lazy sync
-  //> // yet. Once your sync works, start it after the exec (see the handout).
-  //> kzerod_start();
-  //> if(exec("/init", argv) < 0)
-  //>   panic("kernel_init: cannot exec /init");
+  //> // [kzerod] is not started yet: its stack would lie in a root entry
+  //> // (vmalloc region 321) that init's root and init_mm's lack, and a hart
+  //> // switching to it would fault on its own stack. Once your sync works,
+  //> // start it here (kzerod_start(); see the handout).
   // LAB vmsync END
   return_to_user();
 }
 
-// Its stack comes from the task-stack region (320), like every process's:
-// region 321 is then first created by the first kernel thread started
-// after the exec ([kzerod]), so init's root lacks it and the lazy sync
-// has work on every boot.
+// Its stack comes from the task-stack region (320), like every process's,
+// whose root entry every root has from boot. Region 321 is first created
+// by the first kernel thread started after the exec ([kzerod]), so init's
+// root and init_mm's lack it and the lazy sync has work on every boot.
 void
 userinit(void)
 {
-  initproc = kthread_alloc(kernel_init, 0, "init", vmalloc_task_stack());
+  initproc = kthread_alloc(kernel_init, 0, "init", kstack_alloc_task());
   if(initproc == 0)
     panic("userinit: no memory for init");
   kthread_start(initproc);
@@ -138,7 +132,7 @@ ret_from_fork(void)
 int
 fork(void)
 {
-  struct proc *parent = myproc(), *child = alloc_task(vmalloc_task_stack());
+  struct proc *parent = myproc(), *child = alloc_task(kstack_alloc_task());
   if(child == 0)
     return -1;
   struct mm *mm = mm_alloc();

@@ -39,14 +39,17 @@ struct cpu {
   uint64 dead_stack;        // kernel stack of a zombie, to vfree after it
   int noff;                 // depth of push_off() nesting
   int intena;               // were interrupts enabled before push_off()?
-  uint64 emergency_sp;      // stack for reporting a kernel stack overflow
-  // counters, read by kstat and the self-tests
-  uint64 nr_satp_writes;    // satp writes by switch_mm and exec
+  // counters, read by kstat (kstat.h says what each counts) and the
+  // self-tests; written only by this hart, with interrupts off
+  uint64 nr_satp_writes;    // every satp write after entry.S (switch_mm)
+  uint64 nr_template_satp;  // of those, writes of kernel_pagetable: must be 0
   uint64 nr_lazy_switches;  // switches to a kernel thread (no satp write)
-  uint64 nr_vmalloc_syncs;  // lazily copied root entries
+  uint64 nr_vmalloc_syncs;  // root entries copied from the template
+  uint64 syncs_flushed;     // nr_vmalloc_syncs at this hart's last flush
   uint64 nr_switches;       // context switches
   uint64 nr_traps;          // traps taken
-  uint64 nr_tlb_flushes;    // local flushes (tlbflush.c)
+  uint64 nr_tlb_flushes;    // flushes of this hart's TLB (tlbflush.c)
+  uint64 nr_remote_fences;  // SBI remote fences this hart sent
   uint64 nr_unflushed_syncs; // syncs not followed by a flush: a bug
   uint64 nr_idle_mm_drops;  // dead borrowed mms the idle task gave back
 };

@@ -5,9 +5,7 @@
 #include "kernel/riscv.h"
 #include "kernel/defs.h"
 
-#define SBI_EXT_LEGACY_PUTCHAR 0x01
 #define SBI_EXT_TIME   0x54494D45   // "TIME"
-#define SBI_EXT_IPI    0x735049     // "sPI"
 #define SBI_EXT_RFENCE 0x52464E43   // "RFNC"
 #define SBI_EXT_HSM    0x48534D     // "HSM"
 #define SBI_EXT_SRST   0x53525354   // "SRST"
@@ -34,13 +32,6 @@ sbi_call(uint64 ext, uint64 fid, uint64 arg0, uint64 arg1, uint64 arg2,
   return (struct sbiret){ .error = a0, .value = a1 };
 }
 
-// Print one character through the firmware; usable before the UART is set up.
-void
-sbi_console_putchar(int c)
-{
-  sbi_call(SBI_EXT_LEGACY_PUTCHAR, 0, c, 0, 0, 0);
-}
-
 // Ask for a timer interrupt on this hart when the time CSR reaches stime.
 void
 sbi_set_timer(uint64 stime)
@@ -65,27 +56,11 @@ sbi_remote_sfence_vma(uint64 hart_mask, uint64 start, uint64 size)
   sbi_call(SBI_EXT_RFENCE, 1, hart_mask, base, start, size);
 }
 
-// Raise a supervisor software interrupt on the harts in hart_mask.
-void
-sbi_send_ipi(uint64 hart_mask)
-{
-  sbi_call(SBI_EXT_IPI, 0, hart_mask, 0, 0, 0);
-}
-
 // Power the machine off (QEMU exits).
 void
 sbi_shutdown(void)
 {
   sbi_call(SBI_EXT_SRST, 0, 0 /* shutdown */, 0 /* no reason */, 0, 0);
-  for(;;)
-    asm volatile("wfi");
-}
-
-// Reset the machine (QEMU reboots).
-void
-sbi_reboot(void)
-{
-  sbi_call(SBI_EXT_SRST, 0, 1 /* cold reboot */, 0, 0, 0);
   for(;;)
     asm volatile("wfi");
 }

@@ -7,7 +7,15 @@
 // the task that starts running releases it (finish_task_switch), so no
 // other hart can pick a task before it is completely off its stack.
 //
-// Lock order: wait_lock, then sched_lock, then any other lock.
+// Lock order:
+//   wait_lock
+//     any other lock (tickslock, a pipe's, the log's, bcache, ...)
+//       sched_lock      innermost but for printf's: sleep() and wakeup()
+//                       take it while holding the caller's lock
+//         print_lock    a warning printed during a switch
+// Nothing but print_lock is acquired while sched_lock is held; in
+// particular no page is freed under it (finish_task_switch frees after
+// releasing it).
 //
 // Address spaces on a switch (Linux's context_switch):
 //
@@ -20,6 +28,8 @@
 //
 // Switching to a kernel thread never writes satp (invariant 6). An
 // exiting task has given up its mm and counts as a kernel thread here.
+// A borrowed active_mm holds exactly one mm_count reference (mm.c): the
+// kernel -> kernel case moves it to next and clears prev's, never copies.
 #include "kernel/types.h"
 #include "kernel/param.h"
 #include "kernel/riscv.h"
@@ -109,7 +119,7 @@ prepare_mm(struct proc *prev, struct proc *next)
       mmgrab(prev->active_mm);    // user -> kernel
     else
       prev->active_mm = 0;        // kernel -> kernel: pass it on
-    vmalloc_sync_stack(next->active_mm->pgd, next);
+    enter_lazy_tlb(next->active_mm, next);
     c->nr_lazy_switches++;
   } else {
     switch_mm(prev->active_mm, next->mm, next);
@@ -120,29 +130,13 @@ prepare_mm(struct proc *prev, struct proc *next)
   }
   // LAB lazytlb STARTER
   //> // TODO (lazytlb): implement the four cases of the table at the top of
-  //> // this file. For now every kernel thread runs on init_mm, whose root
-  //> // is kernel_pagetable, so every switch to one writes satp, and no mm
+  //> // this file. For now every kernel thread runs on init_mm, the kernel's
+  //> // own address space, so every switch to one writes satp, and no mm
   //> // is ever borrowed.
   //> struct mm *next_mm = next->mm ? next->mm : &init_mm;
   //> next->active_mm = next_mm;
   //> switch_mm(prev->active_mm, next_mm, next);
   // LAB lazytlb END
-}
-
-// prev is a zombie leaving its hart for good: its kernel stack is freed by
-// the task switched to, in finish_task_switch(), once nothing runs on it
-// (Linux frees a dead task's stack there too). Freeing a vmalloc stack
-// shoots down every hart's TLB, which is slow; done here, the exiting
-// task's hart pays for it rather than the parent in wait(). init, which
-// reaps every orphan, could otherwise fall behind a program that makes
-// orphans quickly (xv6's usertests reparent) until the process table
-// fills with zombies. wait() finds kstack_base 0 and frees only the slot.
-static void
-hand_over_dead_stack(struct cpu *c, struct proc *prev)
-{
-  c->dead_stack = prev->kstack_base;
-  prev->kstack_base = prev->kstack_top = 0;
-  prev->regs = 0;
 }
 
 // Run next instead of the current task. Caller holds sched_lock (only),
@@ -151,14 +145,14 @@ static void
 context_switch(struct proc *prev, struct proc *next)
 {
   struct cpu *c = mycpu();
-  uint64 syncs = c->nr_vmalloc_syncs, flushes = c->nr_tlb_flushes;
   prepare_mm(prev, next);
-  vmalloc_check_flushed(syncs, flushes, "the stack sync of a switch");
+  vmalloc_check_flushed("the stack sync of a switch");
+  // Only now: switch_mm's flush test compares next->cpu with this hart.
   next->cpu = c;
   c->curr = next;
   c->nr_switches++;
   if(prev->state == ZOMBIE)
-    hand_over_dead_stack(c, prev);
+    kstack_hand_over(c, prev);   // freed by next, in finish_task_switch
   swtch(&prev->context, &next->context);
   // Back in prev, maybe on another hart, switched to by someone.
 }
@@ -178,8 +172,7 @@ finish_task_switch(void)
   release(&sched_lock);
   if(mm)
     mmdrop(mm);
-  if(dead_stack)
-    vfree((void *)dead_stack);
+  kstack_free_dead(dead_stack);
 }
 
 // Give the hart to the next runnable task, or to the idle task if there
@@ -249,28 +242,6 @@ wakeup(void *chan)
   release(&sched_lock);
 }
 
-// Before the idle task waits for an interrupt: if the mm it borrows has
-// no users left (its last task exited here), move this hart to init_mm
-// and drop the borrow, so the root page is freed now rather than when the
-// hart next runs a user task, which on a quiet machine may be never. It
-// costs one satp write, and keeps free-page counts honest: xv6's
-// usertests compare them before and after a run. (Linux kernels built
-// with MMU_LAZY_TLB_SHOOTDOWN make lazy CPUs give up a dead mm too.)
-// Interrupts are off.
-static void
-idle_drop_dead_mm(struct proc *idle)
-{
-  struct mm *mm = idle->active_mm;
-  if(mm == 0 || mm == &init_mm ||
-     __atomic_load_n(&mm->mm_users, __ATOMIC_ACQUIRE) > 0)
-    return;
-  mmgrab(&init_mm);
-  switch_mm(mm, &init_mm, idle);
-  idle->active_mm = &init_mm;
-  mmdrop(mm);
-  mycpu()->nr_idle_mm_drops++;
-}
-
 // The idle task: run whatever is runnable, otherwise wait for an
 // interrupt. It is a kernel thread on a borrowed mm like any other.
 static void
@@ -298,12 +269,10 @@ void
 sched_init_hart(int cpuid)
 {
   struct proc *idle = mycpu()->idle;
-  uint64 stack = (uint64)vmalloc_task_stack();
+  void *stack = kstack_alloc_task();
   if(stack == 0)
     panic("sched_init_hart: no memory for the idle stack");
-  idle->kstack_base = stack;
-  idle->kstack_top = stack + KSTACK_SIZE;
-  idle->regs = (struct pt_regs *)(idle->kstack_top - PT_SIZE);
+  kstack_attach(idle, stack);
   idle->context.ra = (uint64)idle_loop;
   idle->context.sp = (uint64)idle->regs;
   idle->context.tp = (uint64)idle;

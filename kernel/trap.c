@@ -45,7 +45,7 @@ trap_init_hart(void)
   csr_write(sscratch, 0);
   csr_write(stvec, (uint64)trap_entry);
   csr_write(scounteren, 2);   // let user programs read the time CSR (rdtime)
-  csr_set(sie, SIE_SEIE | SIE_STIE | SIE_SSIE);
+  csr_set(sie, SIE_SEIE | SIE_STIE);   // no IPIs: nothing sends them
   sbi_set_timer(r_time() + TIMEBASE_HZ / TICK_HZ);
 }
 
@@ -88,9 +88,6 @@ handle_interrupt(uint64 scause)
     return 1;
   case IRQ_S_EXT:
     external_interrupt();
-    return 0;
-  case IRQ_S_SOFT:
-    csr_clear(sip, SIE_SSIE);   // an IPI: only wakes the hart
     return 0;
   }
   return 0;
@@ -160,14 +157,13 @@ user_trap(struct pt_regs *regs)
 static void
 kernel_page_fault(struct pt_regs *regs)
 {
-  struct cpu *c = mycpu();
-  uint64 syncs = c->nr_vmalloc_syncs, flushes = c->nr_tlb_flushes;
+  struct mm *mm = myproc()->mm;   // NULL for a kernel thread: no user memory
   int data = is_data_page_fault(regs->cause);   // never run vmalloc memory
   if(data && vmalloc_fault(regs->tval)){
-    vmalloc_check_flushed(syncs, flushes, "vmalloc_fault");
+    vmalloc_check_flushed("vmalloc_fault");
     return;
   }
-  if(data && in_uaccess(regs) && handle_mm_fault(myproc()->mm, regs->tval) == 0)
+  if(data && in_uaccess(regs) && mm && handle_mm_fault(mm, regs->tval) == 0)
     return;
   if(fixup_exception(regs))
     return;

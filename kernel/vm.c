@@ -172,11 +172,12 @@ uvmcopy(pagetable_t old, pagetable_t new, uint64 sz)
 // A user page fault at va in mm. If va lies in the heap and its page was
 // left for the first touch by sbrklazy(), map a zeroed page there and
 // return 0: the access is retried. Otherwise return -1, a real fault.
-// The fault may come from user mode or from copyin/copyout.
+// The fault may come from user mode or from copyin/copyout; mm is the
+// faulting task's own (never NULL: kernel threads have no user memory).
 int
 handle_mm_fault(struct mm *mm, uint64 va)
 {
-  if(mm == 0 || va < mm->start_brk || va >= mm->brk)
+  if(va < mm->start_brk || va >= mm->brk)
     return -1;
   va = PGROUNDDOWN(va);
   pte_t *pte = walk(mm->pgd, va, 0);

@@ -26,7 +26,6 @@
 #include "kernel/pgtable.h"
 #include "kernel/spinlock.h"
 #include "kernel/proc.h"
-#include "kernel/asm-offsets.h"
 #include "kernel/defs.h"
 
 #define MAX_AREAS (NPROC * 2 + 64)
@@ -42,19 +41,32 @@ static struct spinlock vmalloc_lock;
 static struct vm_area areas[MAX_AREAS];  // sorted by start
 static int nareas;
 
+// Give the template root entry idx of the vmalloc area (an empty pmd).
+static void
+create_root_entry(int idx)
+{
+  pagetable_t pmd = kalloc();
+  if(pmd == 0)
+    panic("vmalloc_init: out of memory");
+  memset(pmd, 0, PGSIZE);
+  kernel_pagetable[idx] = mk_pte(__pa(pmd), 0);
+}
+
+// Runs on the boot hart before init_mm's root is copied from the
+// template. The root entry of the task-stack region (320) is created now,
+// so that every root has it: each hart's idle task gets its stack there
+// at the end of boot, before any sync could be needed, and the vmsync
+// lab's starter, which has no sync, must still boot. Every other entry
+// is created by the first vmalloc that needs it, and reaches older roots
+// lazily; with VMSYNC=prealloc all 64 are created now.
 void
 vmalloc_init(void)
 {
   initlock(&vmalloc_lock, "vmalloc");
+  create_root_entry(VMALLOC_PGD_FIRST);
 #ifdef VMSYNC_PREALLOC
-  for(uint64 va = VMALLOC_START; va < VMALLOC_END; va += 1UL << PXSHIFT(2)){
-    pte_t *root = &kernel_pagetable[PX(2, va)];
-    pagetable_t pmd = kalloc();
-    if(pmd == 0)
-      panic("vmalloc_init: out of memory");
-    memset(pmd, 0, PGSIZE);
-    *root = mk_pte(__pa(pmd), 0);
-  }
+  for(int idx = VMALLOC_PGD_FIRST + 1; idx <= VMALLOC_PGD_LAST; idx++)
+    create_root_entry(idx);
 #endif
 }
 
@@ -165,13 +177,6 @@ vmalloc(uint64 size)
   return __vmalloc_range(size, VMALLOC_STACKS_END, VMALLOC_KTEST_START);
 }
 
-// A kernel stack for a user task or an idle task, in the first region.
-void *
-vmalloc_task_stack(void)
-{
-  return __vmalloc_range(KSTACK_SIZE, VMALLOC_START, VMALLOC_STACKS_END);
-}
-
 // Free an area returned by vmalloc. Every hart's TLB forgets it before its
 // pages are reused.
 void
@@ -241,20 +246,25 @@ vmalloc_fault(uint64 addr)
   // LAB vmsync END
 }
 
-// Called around the sync code with this hart's counts from before it:
-// if the code copied a root entry but did not flush, count and report the
-// bug once (tlbflush.c says why the kernel checks this itself).
-// Interrupts must be off, so that the counts are this hart's.
+// Called where a root entry this hart copied is about to be used: after
+// the fault path, before the access is retried, and after the stack sync
+// of a switch, before the task runs. Every copy must have been followed
+// by a flush of this hart's TLB (tlbflush.c records the copies each flush
+// covered, so a flush done before the copy does not count). If not,
+// count and report the bug once (tlbflush.c says why the kernel checks
+// this itself). Interrupts must be off, so that the counts are this hart's.
 void
-vmalloc_check_flushed(uint64 syncs, uint64 flushes, const char *where)
+vmalloc_check_flushed(const char *where)
 {
   static int warned;
   struct cpu *c = mycpu();
-  if(c->nr_vmalloc_syncs == syncs || c->nr_tlb_flushes != flushes)
+  uint64 unflushed = c->nr_vmalloc_syncs - c->syncs_flushed;
+  if(unflushed == 0)
     return;
-  c->nr_unflushed_syncs++;
+  c->nr_unflushed_syncs += unflushed;
+  c->syncs_flushed = c->nr_vmalloc_syncs;   // report each copy once
   if(!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
-    printf("vmsync: %s copied a root entry without a TLB flush; "
+    printf("vmsync: %s copied a root entry without a TLB flush after it; "
            "a real hart may fault again (kstat unflushed_syncs)\n", where);
 }
 

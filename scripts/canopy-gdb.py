@@ -190,7 +190,7 @@ def template_pa():
     root = read_u64(addr)
     if root == 0:
         raise CanopyError("kernel_pagetable is not built yet (kvminit has not run): "
-                          "continue past kvminit, e.g. `break kvminithart`")
+                          "continue past kvminit, e.g. `break mm_init`")
     return root - PAGE_OFFSET
 
 

@@ -20,6 +20,8 @@ static const char *names[] = {
   [KSTAT_TLB_FLUSHES]   "tlb_flushes",
   [KSTAT_UNFLUSHED_SYNCS] "unflushed_syncs",
   [KSTAT_IDLE_MM_DROPS] "idle_mm_drops",
+  [KSTAT_TEMPLATE_SATP] "template_satp",
+  [KSTAT_REMOTE_FENCES] "remote_fences",
 };
 
 #define NCOUNTERS (sizeof(names) / sizeof(names[0]))

@@ -37,14 +37,13 @@ ktest_direct(void *vaddr)
 }
 
 // Make pgd look like a root copied before the test region's root entry
-// existed. Not the template itself, which a hart that has only run kernel
-// threads still uses (init_mm). Interrupts must be off (the caller must
-// not migrate).
+// existed. Any root but the template, init_mm's included. Interrupts must
+// be off (the caller must not migrate).
 void
 ktest_forget_region(pagetable_t pgd)
 {
   if(pgd == kernel_pagetable)
-    return;
+    panic("ktest_forget_region: the template itself");
   pgd[KTEST_REGION_PGD] = 0;
   local_flush_tlb_all();
 }
@@ -63,7 +62,7 @@ ktest_run_on_every_cpu(int (*fn)(void *), void *arg, const char *name)
   struct proc *threads[NCPU];
   int n = 0, failed = 0;
   for(int cpu = 0; cpu < ncpu; cpu++){
-    threads[cpu] = kthread_alloc(fn, arg, name, vmalloc(KSTACK_SIZE));
+    threads[cpu] = kthread_alloc(fn, arg, name, kstack_alloc_thread());
     if(threads[cpu] == 0)
       break;
     kthread_bind(threads[cpu], cpu);

@@ -15,6 +15,11 @@
 #define KTEST_REGION_PGD ((int)PX(2, VMALLOC_KTEST_START))
 
 void *ktest_vmalloc(uint64 size);
+
+// Exported by the kernel for the self-tests only (mm.c).
+struct mm *mm_slot(int i);
+uint64 nr_free_or_lazy_pages(void);
+
 int   ktest_run_on_every_cpu(int (*fn)(void *), void *arg, const char *name);
 void  ktest_forget_region(pagetable_t pgd);
 uint64 *ktest_direct(void *vaddr);

@@ -56,7 +56,7 @@ ping(void *arg)
 static int
 kthread_switch_no_satp_write(char *msg)
 {
-  struct proc *k = kthread_alloc(ping, 0, "kt-ping", vmalloc(KSTACK_SIZE));
+  struct proc *k = kthread_alloc(ping, 0, "kt-ping", kstack_alloc_thread());
   KT_ASSERT(k, "kthread_alloc failed");
   push_off();
   struct cpu *c = mycpu();
@@ -132,9 +132,10 @@ mm_counts_consistent(char *msg)
 }
 
 struct exit_probe {
-  struct mm *mm;
-  int mm_id;
+  struct mm *volatile mm;      // the process's mm, once it has exec'd
+  volatile int mm_id;
   volatile int stop;
+  volatile int dead_borrows;   // times spin_yield ran on mm after its exit
 };
 
 // Becomes a process running /echo (which exits at once); records its mm.
@@ -150,39 +151,59 @@ exec_and_exit(void *arg)
   return_to_user();
 }
 
+// Yields until stopped, counting the rounds in which it runs on the
+// probe's mm, the same one (by id), with no users left: borrowed after
+// the process exited.
 static int
 spin_yield(void *arg)
 {
   struct exit_probe *e = arg;
-  while(!e->stop)
+  while(!e->stop){
+    push_off();
+    struct mm *mm = myproc()->active_mm;
+    if(mm && mm == e->mm && mm->id == e->mm_id && mm_is_dead(mm) && mm->mm_count > 0)
+      e->dead_borrows++;
+    pop_off();
     yield();
+  }
   return 0;
 }
 
 // A process exits while a kernel thread on its hart goes on borrowing its
-// mm: is the mm kept alive exactly as long as it is borrowed, with counts
-// that match at every step?
+// mm: does the thread run on that very mm after the exit (seen by the
+// thread itself, by the mm's id), is the mm kept alive while borrowed,
+// and do the counts match at every step? With several harts this task
+// stays off the probe's hart, so that it cannot end the borrow early.
 static int
 borrowed_mm_outlives_exit(char *msg)
 {
   struct exit_probe e = { 0 };
   int cpu = ncpu > 1 ? 1 : 0;
-  struct proc *b = kthread_alloc(spin_yield, &e, "kt-borrow", vmalloc(KSTACK_SIZE));
-  struct proc *k = kthread_alloc(exec_and_exit, &e, "kt-exec", vmalloc(KSTACK_SIZE));
+  struct proc *b = kthread_alloc(spin_yield, &e, "kt-borrow", kstack_alloc_thread());
+  struct proc *k = kthread_alloc(exec_and_exit, &e, "kt-exec", kstack_alloc_thread());
   KT_ASSERT(b && k, "kthread_alloc failed");
   kthread_bind(b, cpu);
   kthread_bind(k, cpu);
+  if(ncpu > 1)
+    myproc()->cpu_allowed = 0;
   acquire(&wait_lock);
   k->parent = myproc();   // k becomes our child process; we reap it
   release(&wait_lock);
+  int kpid = k->pid;
   kthread_start(k);
   kthread_start(b);
   int pid = wait(0);
   int r = counts_match(msg);
+  // b may not have run since the exit yet: give it up to 100 ticks.
+  for(uint64 t0 = ticks; e.dead_borrows == 0 && ticks - t0 < 100; )
+    yield();
   e.stop = 1;
   kthread_stop(b);
-  KT_ASSERT(pid == k->pid || pid > 0, "wait returned %d", pid);
+  myproc()->cpu_allowed = -1;
+  KT_ASSERT(pid == kpid, "wait returned %d, want the probe's pid %d", pid, kpid);
   KT_ASSERT(e.mm != 0, "the process never ran");
+  KT_ASSERT(e.dead_borrows > 0, "kt-borrow never ran on mm %d after its process "
+            "exited: the exit did not leave the mm borrowed", e.mm_id);
   if(r < 0)
     return -1;
   return counts_match(msg);

@@ -69,10 +69,113 @@ pgd_consistent_all_tasks(char *msg)
       bad = kernel_half_bad_entry(mm->pgd);
     }
   }
+  if(bad < 0){
+    pid = 0;   // init_mm, whether or not a hart borrows it now
+    bad = kernel_half_bad_entry(init_mm.pgd);
+  }
   release(&sched_lock);
   KT_ASSERT(bad < 0, "task %d: kernel root entry %d is neither the template's "
             "nor unsynced", pid, bad);
   KT_ASSERT(checked >= 2, "only %d address spaces found", checked);
+  return 0;
+}
+
+// Count the leaves below table (at level) whose U and G bits are not
+// (want_u, want_g). Returns the number of leaves seen in *leaves.
+static int
+leaves_with_wrong_bits(pagetable_t table, int level, int want_u, int want_g,
+                       int *leaves)
+{
+  int bad = 0;
+  for(int i = 0; i < PTRS_PER_TABLE; i++){
+    pte_t pte = table[i];
+    if(!pte_present(pte))
+      continue;
+    if(!pte_leaf(pte)){
+      bad += leaves_with_wrong_bits(pte_table(pte), level - 1, want_u, want_g, leaves);
+      continue;
+    }
+    (*leaves)++;
+    bad += pte_user(pte) != want_u || ((pte & PTE_G) != 0) != want_g;
+  }
+  return bad;
+}
+
+// Do all kernel-half leaves (the template's, so every root's) have G and
+// not U, and all of this process's user leaves U and not G (invariant 4)?
+static int
+pte_u_g_bits(char *msg)
+{
+  int kleaves = 0, uleaves = 0, kbad = 0, ubad = 0;
+  pagetable_t pgd = myproc()->mm->pgd;
+  for(int i = 0; i < PTRS_PER_TABLE; i++){
+    pte_t k = kernel_pagetable[i], u = pgd[i];
+    if(i >= KERNEL_PGD_FIRST && pte_present(k))
+      kbad += leaves_with_wrong_bits(pte_table(k), 1, 0, 1, &kleaves);
+    if(i < KERNEL_PGD_FIRST && pte_present(u))
+      ubad += leaves_with_wrong_bits(pte_table(u), 1, 1, 0, &uleaves);
+  }
+  KT_ASSERT(kleaves > 100 && uleaves > 0, "found only %d kernel and %d user leaves",
+            kleaves, uleaves);
+  KT_ASSERT(kbad == 0, "%d of %d kernel leaves lack G or have U", kbad, kleaves);
+  KT_ASSERT(ubad == 0, "%d of %d user leaves lack U or have G", ubad, uleaves);
+  return 0;
+}
+
+// Per-hart body: is this hart's satp anything but the template?
+static int
+satp_not_template(void *arg)
+{
+  return SATP_TO_PA(r_satp()) == __pa(kernel_pagetable);
+}
+
+// Is kernel_pagetable only a template: init_mm has a root of its own, no
+// hart has the template in satp now, and no satp write since boot
+// pointed at it (kstat template_satp)?
+static int
+template_never_in_satp(char *msg)
+{
+  KT_ASSERT(init_mm.pgd && init_mm.pgd != kernel_pagetable,
+            "init_mm's root is %p, the template is %p", init_mm.pgd, kernel_pagetable);
+  KT_ASSERT(kernel_half_bad_entry(init_mm.pgd) < 0,
+            "init_mm's root entry %d is neither the template's nor unsynced",
+            kernel_half_bad_entry(init_mm.pgd));
+  int on_template = ktest_run_on_every_cpu(satp_not_template, 0, "kt-satp");
+  KT_ASSERT(on_template == 0, "%d harts run on kernel_pagetable (-1: could not "
+            "start a thread on each)", on_template);
+  uint64 writes = 0;
+  for(int i = 0; i < ncpu; i++)
+    writes += cpus[i].nr_template_satp;
+  KT_ASSERT(writes == 0, "%ld satp writes of kernel_pagetable since boot, want 0", writes);
+  return 0;
+}
+
+// Does a kernel access through init_mm's root, lacking a vmalloc root
+// entry, sync it like any other root's? The test moves its own hart onto
+// init_mm for the access, and back.
+static int
+init_mm_lazy_sync(char *msg)
+{
+  KT_ASSERT(init_mm.pgd != kernel_pagetable, "init_mm runs on the template itself");
+  uint64 *area = ktest_vmalloc(PGSIZE);
+  KT_ASSERT(area, "vmalloc in the test region failed");
+  *ktest_direct(area) = 0x1417;
+  push_off();
+  struct proc *me = myproc();
+  switch_mm(me->active_mm, &init_mm, me);
+  ktest_forget_region(init_mm.pgd);
+  uint64 before = mycpu()->nr_vmalloc_syncs;
+  uint64 v = *(volatile uint64 *)area;   // faults, syncs init_mm's root
+  uint64 syncs = mycpu()->nr_vmalloc_syncs - before;
+  pte_t mine = init_mm.pgd[KTEST_REGION_PGD];
+  switch_mm(&init_mm, me->active_mm, me);
+  pop_off();
+  vfree(area);
+  KT_ASSERT(v == 0x1417, "read %p through init_mm's root, want 0x1417", (void *)v);
+  KT_ASSERT(syncs == 1, "%ld lazy syncs counted, want 1", syncs);
+  KT_ASSERT(mine == kernel_pagetable[KTEST_REGION_PGD],
+            "init_mm's root entry %d is %p after the sync, the template has %p",
+            KTEST_REGION_PGD, (void *)mine, (void *)kernel_pagetable[KTEST_REGION_PGD]);
   return 0;
 }
 
@@ -184,7 +287,7 @@ vfree_shootdown(char *msg)
   struct proc *threads[NCPU];
   int n = 0;
   for(; n < ncpu; n++){
-    threads[n] = kthread_alloc(shootdown_reader, &s, "kt-shoot", vmalloc(KSTACK_SIZE));
+    threads[n] = kthread_alloc(shootdown_reader, &s, "kt-shoot", kstack_alloc_thread());
     if(threads[n] == 0)
       break;
     kthread_bind(threads[n], n);
@@ -263,6 +366,9 @@ kstack_reachable_borrowed(char *msg)
 
 const struct ktest vm_tests[] = {
   { "template_copy_new_mm", template_copy_new_mm },
+  { "template_never_in_satp", template_never_in_satp },
+  { "pte_u_g_bits", pte_u_g_bits },
+  { "init_mm_lazy_sync", init_mm_lazy_sync },
   { "pgd_consistent_all_tasks", pgd_consistent_all_tasks },
   { "vmalloc_lazy_sync", vmalloc_lazy_sync },
   { "vmalloc_fault_refuses_unmapped", vmalloc_fault_refuses_unmapped },
