@@ -1,5 +1,6 @@
 """fake_qemu.py: a stand-in for QEMU running canopy, to test the test
-harness itself without a kernel:
+harness itself without a kernel (tests/host/test_harness.sh does, in
+make test):
 
     python3 tests/run.py --qemu-cmd "python3 tests/fake_qemu.py"
 
@@ -71,6 +72,12 @@ def simple(argv, stdin):
     if cmd == "usertests":
         usertests()
         return ""
+    if cmd == "kstat":
+        counters = [("satp_writes", 7), ("vmalloc_syncs", 2), ("template_satp", 0)]
+        if argv[1:] == ["-h"]:
+            return "counter total hart0\n" + "".join(
+                "%s %d %d\n" % (n, v, v) for n, v in counters)
+        return "".join("%s %d\n" % c for c in counters)
     if cmd == "poweroff":
         if MODE != "nopoweroff":
             sys.exit(0)

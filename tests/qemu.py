@@ -23,6 +23,7 @@ import re
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -84,8 +85,84 @@ def copy_image(src, directory=None):
     return path
 
 
+class Monitor:
+    """QEMU's human monitor on a Unix socket, for reading what the guest
+    cannot report about itself, such as every hart's satp at one moment.
+
+        mon = Monitor.attach_to(cmd)      # before the Machine starts
+        ...
+        mon.satp_all()                    # [satp of CPU#0, CPU#1, ...]
+    """
+
+    PROMPT = b"(qemu) "
+
+    def __init__(self, path):
+        self.path = path
+        self.sock = None
+
+    @classmethod
+    def attach_to(cls, cmd, directory=None):
+        """Add a monitor socket to the QEMU command list cmd (in place)."""
+        path = os.path.join(directory or tempfile.gettempdir(),
+                            "canopy-mon-%d-%d.sock" % (os.getpid(), id(cmd)))
+        cmd += ["-monitor", "unix:%s,server=on,wait=off" % path]
+        return cls(path)
+
+    def _connect(self, timeout):
+        deadline = time.monotonic() + timeout
+        while self.sock is None:
+            try:
+                s = socket.socket(socket.AF_UNIX)
+                s.settimeout(timeout)
+                s.connect(self.path)
+                self.sock = s
+                self._read_to_prompt()
+            except OSError:
+                self.sock = None
+                if time.monotonic() > deadline:
+                    raise MachineError("no QEMU monitor at %s" % self.path)
+                time.sleep(0.05)
+
+    def _read_to_prompt(self):
+        data = b""
+        while not data.endswith(self.PROMPT):
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise MachineError("the QEMU monitor closed")
+            data += chunk
+        return data.decode("utf-8", errors="replace")
+
+    def command(self, line, timeout=30):
+        """Run one monitor command; returns what it printed."""
+        self._connect(timeout)
+        self.sock.settimeout(timeout)
+        try:
+            self.sock.sendall(line.encode() + b"\n")
+            return self._read_to_prompt()
+        except OSError as e:
+            self.close()
+            raise MachineError("QEMU monitor: %s" % e)
+
+    def satp_all(self):
+        """Every hart's satp, as integers in CPU order."""
+        out = self.command("info registers -a")
+        return [int(v, 16) for v in re.findall(r"^\s*satp\s+([0-9a-fA-F]+)", out, re.M)]
+
+    def close(self):
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+
+
 # Machines still running, so that an interrupted run can kill them.
 _live = set()
+# How many machines printed a console line: a run in which none did cannot
+# claim that no kernel panicked.
+consoles_seen = 0
 
 
 def kill_all():
@@ -139,6 +216,7 @@ class Machine:
         if self.proc is None:
             self.start()
         self.expect(PROMPT, timeout, what="the shell prompt '$ ' after boot")
+        self.count_console()
         self.boot_seconds = time.monotonic() - self.t_start
         return self.boot_seconds
 
@@ -177,6 +255,13 @@ class Machine:
                 self._log.close()
                 self._log = None
 
+    def count_console(self):
+        """Count this machine in consoles_seen once, if it printed a line."""
+        global consoles_seen
+        if not getattr(self, "_counted", False) and "\n" in self.text:
+            self._counted = True
+            consoles_seen += 1
+
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
@@ -211,7 +296,9 @@ class Machine:
             self._cond.notify_all()
 
     def check_panic(self):
-        """Raise KernelPanic if the console has printed a kernel panic."""
+        """Raise KernelPanic if the console has printed a kernel panic.
+        Counts the machine as one whose console was read."""
+        self.count_console()
         m = PANIC.search(self.text)
         if m:
             raise KernelPanic("kernel panic: " + self.text[m.start():].split("\n", 1)[0])

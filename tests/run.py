@@ -6,7 +6,9 @@ Boots canopy headless on a copy of fs.img and runs, in order:
   boot      boot_to_prompt: the shell prompt appears (boot time printed)
   shell     shell_*: a few commands typed at the shell, output compared
   usertests one test per "test NAME: OK|FAILED" line of `usertests -q`,
-            and usertests_complete for its final "ALL TESTS PASSED"
+            and usertests_complete for its final "ALL TESTS PASSED";
+            meanwhile QEMU's monitor samples every hart's satp
+            (template_never_in_satp_sampled: never kernel_pagetable)
   (always)  poweroff_exits_qemu: `poweroff` makes QEMU exit by itself
   fsck      fsck_after_usertests: mkfs/fsck accepts the image afterwards
   host      every tests/host/*.sh; each prints "test NAME: OK|FAIL" lines
@@ -17,7 +19,8 @@ Boots canopy headless on a copy of fs.img and runs, in order:
   labs      tests/labs_test.py: each lab's solution gets full marks, its
             starter builds, boots, passes usertests and fails the lab's tests,
             each grade/mutants/<lab>/*.patch is rejected
-  (always)  no_kernel_panic: no console ever printed "panic: "
+  (always)  no_kernel_panic: no console ever printed "panic: " (reported
+            only if at least one machine booted)
 
 A kernel panic stops the run at once (the console's tail is printed); a
 time-out fails the test that waited and ends that machine's session. QEMU
@@ -38,15 +41,18 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qemu import (REPO, Machine, MachineError, KernelPanic, Timeout,  # noqa: E402
-                  QemuExited, qemu_command, copy_image, kill_all)
+                  QemuExited, Monitor, qemu_command, copy_image, kill_all)
+import qemu  # noqa: E402
 import gdb_test  # noqa: E402
 import labs_test  # noqa: E402
 
-OUT = os.path.join(REPO, "tests", "out")
+# Console logs; CANOPY_TEST_OUT moves them (the harness's own test does).
+OUT = os.environ.get("CANOPY_TEST_OUT") or os.path.join(REPO, "tests", "out")
 GROUPS = ["shell", "usertests", "ktest", "prealloc", "debug", "fsck", "host", "matrix", "gdb", "labs"]
 
 # Time limits in seconds, multiplied by --timeout-scale.
@@ -108,7 +114,7 @@ SHELL_TESTS = [
                         ("cat g", "y"), ("cd /", "")]),
     ("shell_kstat_per_hart", [("kstat -h", [r"^counter\s+total\s+hart0",
                                             r"^satp_writes\s+\d+(\s+\d+)+$",
-                                            r"^vmalloc_syncs\s+1\s"])]),
+                                            r"^vmalloc_syncs\s+[1-9]\d*\s"])]),
 ]
 
 
@@ -168,9 +174,63 @@ def parse_usertests(text):
     return verdicts, "ALL TESTS PASSED" in text
 
 
-def run_usertests(m, res):
+class SatpSampler(threading.Thread):
+    """Reads every hart's satp through QEMU's monitor, again and again,
+    until stop() (invariant 2: the template is never in any hart's satp)."""
+
+    def __init__(self, mon, interval=0.05):
+        super().__init__(daemon=True)
+        self.mon = mon
+        self.interval = interval
+        self.samples = []       # one list of satp values (CPU order) each
+        self.error = None
+        self._done = threading.Event()
+
+    def run(self):
+        while not self._done.wait(self.interval):
+            try:
+                self.samples.append(self.mon.satp_all())
+            except MachineError as e:
+                self.error = e
+                return
+
+    def stop(self):
+        self._done.set()
+        self.join(60)
+
+
+def satp_root_pa(satp):
+    return (satp & ((1 << 44) - 1)) << 12
+
+
+def check_satp_samples(m, sampler, cpus, res):
+    """template_never_in_satp_sampled: enough samples of every hart, and
+    none of them is the template's root (its address is in the banner)."""
+    name = "template_never_in_satp_sampled"
+    found = re.search(r"template kernel_pagetable at pa (0x[0-9a-fA-F]+)", m.text)
+    if not found:
+        res.fail(name, "the boot banner does not give the template's address")
+        return
+    template = int(found.group(1), 16)
+    samples = [s for s in sampler.samples if len(s) == int(cpus)]
+    hits = sum(satp_root_pa(v) == template for s in samples for v in s)
+    roots = set(satp_root_pa(v) for s in samples for v in s)
+    if len(samples) < 10:
+        res.fail(name, "only %d samples of %s harts' satp (monitor error: %s)"
+                 % (len(samples), cpus, sampler.error))
+        return
+    info("satp sampled %d times on %s harts: %d distinct roots, %d on the template"
+         % (len(samples), cpus, len(roots), hits))
+    res.check(name, hits == 0, "%d of %d hart samples had kernel_pagetable (pa %#x) in satp"
+              % (hits, len(samples) * int(cpus), template))
+
+
+def run_usertests(m, res, mon=None, cpus=None):
     start = len(m.text)
     t0 = time.monotonic()
+    sampler = SatpSampler(mon) if mon else None
+    if sampler:
+        sampler.start()
     m.send("usertests -q")
     error = None
     try:
@@ -183,7 +243,12 @@ def run_usertests(m, res):
     except KernelPanic:
         report_usertests(m.text[start:], res, "running when the kernel panicked")
         raise
+    finally:
+        if sampler:
+            sampler.stop()
     report_usertests(m.text[start:], res, str(error) if error else None)
+    if sampler:
+        check_satp_samples(m, sampler, cpus, res)
     if error:
         raise error
 
@@ -214,10 +279,17 @@ def run_ktest(m, res, prefix="ktest_"):
               "kstat does not show unflushed_syncs 0 and some tlb_flushes:\n" + out)
 
 
-def print_counters(m, when):
+def print_counters(m, when, res=None):
+    """Print the kernel's counters; with res, also check the ones that
+    must be 0 whatever ran: template_satp (invariant 2) and
+    unflushed_syncs (a copied root entry always gets a flush)."""
     out = m.run("kstat", timeout=SHELL_TIMEOUT)
     pairs = re.findall(r"^(\w+) (\d+)$", out, re.M)
     info("counters %s: %s" % (when, ", ".join("%s %s" % p for p in pairs)))
+    if res:
+        counts = dict((k, int(v)) for k, v in pairs)
+        res.check("kstat_template_satp_zero", counts.get("template_satp") == 0,
+                  "kstat template_satp is %s %s, want 0" % (counts.get("template_satp"), when))
 
 
 def run_design_probes(m, res):
@@ -305,7 +377,9 @@ def run_prealloc(args, res, tmpdir, lazy_free):
         dump = m.run("ptdump -k", SHELL_TIMEOUT)
         res.check("prealloc_template_has_64_vmalloc_entries",
                   len(re.findall(r"vmalloc, pmd", dump)) == 64, dump)
-        m.run("usertests -q", USERTESTS_TIMEOUT)
+        out = m.run("usertests -q", USERTESTS_TIMEOUT)
+        res.check("prealloc_usertests", "ALL TESTS PASSED" in out,
+                  "usertests -q on the VMSYNC=prealloc kernel:\n" + out[-1500:])
         out = m.run("kstat", SHELL_TIMEOUT)
         res.check("prealloc_no_lazy_sync", re.search(r"^vmalloc_syncs 0$", out, re.M),
                   "vmalloc_syncs is not 0 after usertests -q:\n" + out)
@@ -406,6 +480,7 @@ def main_session(args, res, tmpdir):
     disk image if the machine shut down cleanly, else None."""
     label = "%s harts, %s" % (args.cpus, args.mem)
     m, img = new_machine(args, tmpdir, "main", args.cpus, args.mem)
+    mon = None if args.qemu_cmd else Monitor.attach_to(m.cmd, tmpdir)
     try:
         if not boot(m, res, "boot_to_prompt", label):
             return None
@@ -414,8 +489,8 @@ def main_session(args, res, tmpdir):
             if "shell" in args.only:
                 run_shell_tests(m, res)
             if "usertests" in args.only:
-                run_usertests(m, res)
-                print_counters(m, "after usertests -q")
+                run_usertests(m, res, mon, args.cpus)
+                print_counters(m, "after usertests -q", res)
             if "ktest" in args.only:
                 run_ktest(m, res)
                 run_design_probes(m, res)
@@ -427,6 +502,8 @@ def main_session(args, res, tmpdir):
     except KernelPanic as e:
         panic_stop(m, res, e)
     finally:
+        if mon:
+            mon.close()
         m.kill()
 
 
@@ -502,7 +579,12 @@ def run_all(args, res, tmpdir):
         gdb_test.run(args, res, tmpdir)
     if "labs" in args.only:
         labs_test.run(args, res, tmpdir)
-    if "no_kernel_panic" not in res.failed:
+    if "no_kernel_panic" in res.failed:
+        return
+    if qemu.consoles_seen == 0:
+        info("no machine printed anything: no_kernel_panic not reported")
+    else:
+        info("no panic on %d machine consoles read by this process" % qemu.consoles_seen)
         res.ok("no_kernel_panic")
 
 
