@@ -1,7 +1,8 @@
 // exec.c: replace the current task's memory with a program from the file
 // system. The new image is built in a fresh mm while the old one keeps
 // running; only when nothing can fail any more does the task switch to it
-// (Linux's exec_mmap), which is one of the three places that write satp.
+// (Linux's exec_mmap), through switch_mm: one of the reasons satp is
+// written (docs/design.md, "Where satp is written").
 #include "kernel/types.h"
 #include "kernel/param.h"
 #include "kernel/riscv.h"

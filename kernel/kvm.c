@@ -18,7 +18,8 @@ pagetable_t kernel_pagetable;
 
 extern char _kernel_start[], _etext[], _erodata[], _kernel_end[];
 
-// Map a physical range into the direct map with kernel-only, global leaves.
+// Map a physical range into the direct map with kernel-only, global
+// leaves (invariant 4: G, never U).
 static void
 kvm_map_direct(uint64 pa_start, uint64 pa_end, int perm)
 {

@@ -4,9 +4,9 @@
 // counts its flushes (kstat tlb_flushes) and the remote fences it sends
 // (kstat remote_fences). Each flush of this hart also records how many
 // root entries the hart had copied by then (syncs_flushed), which lets
-// the kernel check a rule that QEMU cannot show: after copying a root
-// entry into a root a hart may already be walking, that hart must flush
-// before it relies on the entry. The privileged spec lets a hart cache a
+// the kernel check a rule that QEMU cannot show (invariant 11): after
+// copying a root entry into a root a hart may already be walking, that
+// hart must flush before it relies on the entry. The privileged spec lets a hart cache a
 // failed walk, so on real hardware the retried access may fault again;
 // QEMU caches only successful walks, so there the bug is silent.
 // vmalloc_check_flushed() (vmalloc.c) compares the two counts where the

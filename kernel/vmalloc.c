@@ -249,7 +249,7 @@ vmalloc_fault(uint64 addr)
 // Called where a root entry this hart copied is about to be used: after
 // the fault path, before the access is retried, and after the stack sync
 // of a switch, before the task runs. Every copy must have been followed
-// by a flush of this hart's TLB (tlbflush.c records the copies each flush
+// by a flush of this hart's TLB (invariant 11) (tlbflush.c records the copies each flush
 // covered, so a flush done before the copy does not count). If not,
 // count and report the bug once (tlbflush.c says why the kernel checks
 // this itself). Interrupts must be off, so that the counts are this hart's.
