@@ -14,6 +14,7 @@ struct pt_regs;
 struct sleeplock;
 struct spinlock;
 struct stat;
+struct tlb_mark;
 struct superblock;
 
 // main.c
@@ -89,6 +90,8 @@ extern struct mm init_mm;
 void            mm_init(void);
 void            mm_borrow_init(struct proc *idle);
 int             mm_nr_lazy_roots(void);
+uint64          nr_free_or_lazy_pages(void);
+int             mm_nr_in_use(void);
 struct mm      *mm_alloc(void);
 void            mmgrab(struct mm *mm);
 void            mmdrop(struct mm *mm);
@@ -104,15 +107,22 @@ void            vmalloc_init(void);
 void           *__vmalloc_range(uint64 size, uint64 lo, uint64 hi);
 void           *vmalloc(uint64 size);
 void            vfree(void *addr);
+int             vmalloc_nr_areas(void);
+int             vmalloc_nr_table_pages(void);
 int             vmalloc_fault(uint64 addr);
+extern void   (*vmalloc_fault_hook)(uint64 addr);
 int             sync_root_entry(pagetable_t pgd, int idx);
 void            vmalloc_sync_stack(pagetable_t pgd, struct proc *p);
-void            vmalloc_check_flushed(const char *where);
+void            vmalloc_check_flushed(struct tlb_mark mark, uint64 lo, uint64 hi,
+                                      int must_flush, const char *where);
+void            vmalloc_check_stack_flushed(struct tlb_mark mark, struct proc *p);
 
 // tlbflush.c: TLB flushes, counted per hart
 void            local_flush_tlb_all(void);
 void            local_flush_tlb_page(uint64 va);
 void            flush_tlb_kernel_range(uint64 start, uint64 size);
+struct tlb_mark tlb_mark(void);
+int             tlb_flushed_since(struct tlb_mark mark, uint64 lo, uint64 hi);
 
 // uaccess.c: the only way the kernel touches user memory
 int             copyout(uint64 dstva, const void *src, uint64 len);
@@ -138,6 +148,7 @@ int             growproc(int n, int lazy);
 void            procdump(void);
 int             procinfo(uint64 addr, int max);
 struct proc    *find_task(int pid);
+int             nr_tasks(void);
 
 // kstack.c: kernel stacks of tasks
 void           *kstack_alloc_task(void);
@@ -146,6 +157,8 @@ void            kstack_attach(struct proc *p, void *stack);
 void            kstack_free(struct proc *p);
 void            kstack_hand_over(struct cpu *c, struct proc *zombie);
 void            kstack_free_dead(uint64 stack);
+void            kstack_init(void);
+uint64          nr_free_soon_pages(void);
 
 // sched.c: run queue, switching, sleep and wakeup
 extern struct spinlock sched_lock;
@@ -278,6 +291,7 @@ extern const struct ktest vm_tests[], sched_tests[], lab_tests[];
 // ptdump.c
 int             ptdump_pid(int pid);
 void            ptdump_template(void);
+int             ptdump_specimen(uint64 va);
 
 // number of elements in fixed-size array
 #define NELEM(x) (sizeof(x) / sizeof((x)[0]))

@@ -19,9 +19,15 @@
 //             it forever.
 //
 // Freeing a vmalloc stack shoots down every hart's TLB (vfree), which is
-// slow under QEMU (0.4-0.9 ms). Paid in wait() instead, it let init,
-// which reaps every orphan, fall behind a program making orphans quickly
-// (xv6's usertests reparent) until the task table filled with zombies.
+// slow under QEMU (0.4-0.9 ms, far more on a loaded host). Paid in wait()
+// instead, it let init, which reaps every orphan, fall behind a program
+// making orphans quickly (xv6's usertests reparent) until the task table
+// filled with zombies. So a parent may reap a child whose stack is still
+// being freed: dead_pages counts those pages, and nr_free_soon_pages()
+// reads it together with the free pages, so that a leak check run right
+// after a reap sees every page.
+//
+// Lock order: dead_lock, then vmalloc_lock or mm_pool.lock, then kmem.lock.
 #include "kernel/types.h"
 #include "kernel/param.h"
 #include "kernel/riscv.h"
@@ -30,6 +36,15 @@
 #include "kernel/spinlock.h"
 #include "kernel/proc.h"
 #include "kernel/defs.h"
+
+static struct spinlock dead_lock;   // a dead stack's free against readers
+static uint64 dead_pages;           // pages of handed-over, unfreed stacks
+
+void
+kstack_init(void)
+{
+  initlock(&dead_lock, "kstack_dead");
+}
 
 // A stack for a user task or an idle task, in the first vmalloc region.
 // Returns 0 if out of memory.
@@ -74,6 +89,7 @@ kstack_free(struct proc *p)
 void
 kstack_hand_over(struct cpu *c, struct proc *zombie)
 {
+  __atomic_fetch_add(&dead_pages, KSTACK_PAGES, __ATOMIC_RELAXED);
   c->dead_stack = zombie->kstack_base;
   zombie->kstack_base = zombie->kstack_top = 0;
   zombie->regs = 0;
@@ -85,6 +101,23 @@ kstack_hand_over(struct cpu *c, struct proc *zombie)
 void
 kstack_free_dead(uint64 stack)
 {
-  if(stack)
-    vfree((void *)stack);
+  if(stack == 0)
+    return;
+  acquire(&dead_lock);
+  vfree((void *)stack);
+  dead_pages -= KSTACK_PAGES;
+  release(&dead_lock);
+}
+
+// Free pages, plus the pages that become free without any task running:
+// roots kept only by lazy borrowers of exited processes (mm.c) and dead
+// tasks' stacks being freed. Read as one, so a page moving from one to
+// another is counted once. Leak checks compare this (kstat free_soon).
+uint64
+nr_free_soon_pages(void)
+{
+  acquire(&dead_lock);
+  uint64 n = nr_free_or_lazy_pages() + dead_pages;
+  release(&dead_lock);
+  return n;
 }

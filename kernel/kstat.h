@@ -29,6 +29,14 @@
 #define KSTAT_TEMPLATE_SATP  12 // satp writes of kernel_pagetable itself: a
                                 // bug, must stay 0 (invariant 2)
 #define KSTAT_REMOTE_FENCES  13 // SBI remote fences sent (vfree)
+#define KSTAT_FREE_SOON      14 // free pages + roots kept by lazy borrowers +
+                                // dead stacks being freed, read as one: what
+                                // leak checks compare
+#define KSTAT_TASKS          15 // task slots in use (not the idle tasks)
+#define KSTAT_MMS            16 // mms in existence, init_mm included
+#define KSTAT_VMALLOC_AREAS  17 // vmalloc areas allocated
+#define KSTAT_KERNEL_PT_PAGES 18 // page-table pages of the vmalloc area
+                                // (never freed; leak checks add them)
 
 // kstat(what + KSTAT_HART(i)): hart i's own count of a per-hart counter
 // (0-4 and 9-13 above); -1 for any other.

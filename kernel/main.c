@@ -91,6 +91,7 @@ start_kernel(uint64 hartid, uint64 dtb_pa)
   mm_init();        // init_mm's root, copied from the finished template
   mm_borrow_init(mycpu()->idle);   // leave early_pgd for init_mm's root
   proc_init();
+  kstack_init();
   trap_init_hart();
   plic_init();
   plic_init_hart();

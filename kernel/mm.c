@@ -95,7 +95,7 @@ mm_nr_lazy_roots(void)
 
 // Free pages plus lazily kept roots, read as one: mmdrop() frees a root
 // under mm_pool.lock, so a root freed meanwhile is counted exactly once.
-// Leak checks compare this, not nr_free_pages(), across their work.
+// nr_free_soon_pages() (kstack.c) adds the stacks being freed.
 uint64
 nr_free_or_lazy_pages(void)
 {
@@ -121,6 +121,18 @@ pgd_alloc(void)
 
 // Give init_mm its root. Runs once on the boot hart, after kvminit() and
 // vmalloc_init() have finished the template's boot entries.
+// How many mms exist (init_mm and every pool slot still referenced)?
+int
+mm_nr_in_use(void)
+{
+  acquire(&mm_pool.lock);
+  int n = 1;
+  for(struct mm *mm = mm_pool.mms; mm < &mm_pool.mms[NMM]; mm++)
+    n += mm->mm_count > 0;
+  release(&mm_pool.lock);
+  return n;
+}
+
 void
 mm_init(void)
 {

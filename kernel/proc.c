@@ -353,6 +353,19 @@ growproc(int n, int lazy)
   return 0;
 }
 
+// How many task slots are in use (kernel threads and zombies included,
+// idle tasks not)?
+int
+nr_tasks(void)
+{
+  int n = 0;
+  acquire(&sched_lock);
+  for(struct proc *p = proc; p < &proc[NPROC]; p++)
+    n += p->state != UNUSED;
+  release(&sched_lock);
+  return n;
+}
+
 struct proc *
 find_task(int pid)
 {

@@ -29,6 +29,20 @@ struct pt_regs {
   uint64 tval;     // stval
 };
 
+// One flush of a hart's TLB, as tlbflush.c records it: the range, and
+// how many root entries the hart had copied by then (nr_vmalloc_syncs).
+struct flush_rec {
+  uint64 start, end;        // [start, end) flushed; [0, ~0) for all
+  uint64 syncs;             // nr_vmalloc_syncs when it was done
+  int remote;               // a fence of every hart's TLB (vfree)
+};
+#define FLUSH_LOG 8         // flushes each hart remembers
+
+// A point in one hart's TLB history (tlb_mark): its flushes and copies.
+struct tlb_mark {
+  uint64 flushes, syncs;
+};
+
 // Per-hart state.
 struct cpu {
   int id;                   // cpu index 0..ncpu-1 (hart ids may differ)
@@ -45,13 +59,15 @@ struct cpu {
   uint64 nr_template_satp;  // of those, writes of kernel_pagetable: must be 0
   uint64 nr_lazy_switches;  // switches to a kernel thread (no satp write)
   uint64 nr_vmalloc_syncs;  // root entries copied from the template
-  uint64 syncs_flushed;     // nr_vmalloc_syncs at this hart's last flush
   uint64 nr_switches;       // context switches
   uint64 nr_traps;          // traps taken
   uint64 nr_tlb_flushes;    // flushes of this hart's TLB (tlbflush.c)
   uint64 nr_remote_fences;  // SBI remote fences this hart sent
-  uint64 nr_unflushed_syncs; // syncs not followed by a flush: a bug
+  uint64 nr_unflushed_syncs; // synced entries used with no flush covering
+                            // them after the copy: a bug (invariant 11)
   uint64 nr_idle_mm_drops;  // dead borrowed mms the idle task gave back
+  struct flush_rec flush_log[FLUSH_LOG]; // the last flushes, oldest first
+                            // from flush_log[nr_tlb_flushes % FLUSH_LOG]
 };
 
 extern struct cpu cpus[NCPU];

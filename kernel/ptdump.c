@@ -132,6 +132,44 @@ ptdump_pid(int pid)
   return 0;
 }
 
+// Print a specimen root with one entry of every kind, for the students
+// and the ptwalk grader: a user page at va (any user address, so its
+// root index may be above 0), a vmalloc entry not yet synced (321, which
+// [kzerod]'s stack creates at boot), and two entries that differ from the
+// template (320 pointing at another table, and the last vmalloc entry,
+// which the template lacks). Returns 0, or -1 if va is not a user address
+// or memory runs out. The root is freed before returning.
+int
+ptdump_specimen(uint64 va)
+{
+  va = PGROUNDDOWN(va);
+  if(va >= USER_TOP)
+    return -1;
+  struct mm *mm = mm_alloc();
+  void *page = kzalloc(), *table = kzalloc();
+  int r = -1;
+  if(mm && page && table &&
+     mappages(mm->pgd, va, PGSIZE, __pa(page), PTE_R | PTE_W | PTE_U) == 0){
+    page = 0;                    // the mm's now: mmput frees it
+    mm->brk = va + PGSIZE;
+    mm->pgd[VMALLOC_PGD_FIRST + 1] = 0;
+    mm->pgd[VMALLOC_PGD_FIRST] = mk_pte(__pa(table), 0);
+    mm->pgd[VMALLOC_PGD_LAST - 1] = mk_pte(__pa(table), 0);
+    printf("specimen root, mm %d, pgd at pa %p\n", mm->id, (void *)__pa(mm->pgd));
+    dump_pgd(mm->pgd);
+    mm->pgd[VMALLOC_PGD_FIRST] = kernel_pagetable[VMALLOC_PGD_FIRST];
+    mm->pgd[VMALLOC_PGD_LAST - 1] = 0;
+    r = 0;
+  }
+  if(page)
+    kfree(page);
+  if(table)
+    kfree(table);
+  if(mm)
+    mmput(mm);
+  return r;
+}
+
 // Print kernel_pagetable's root entries.
 void
 ptdump_template(void)

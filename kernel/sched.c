@@ -145,8 +145,10 @@ static void
 context_switch(struct proc *prev, struct proc *next)
 {
   struct cpu *c = mycpu();
+  struct tlb_mark mark = tlb_mark();
   prepare_mm(prev, next);
-  vmalloc_check_flushed("the stack sync of a switch");
+  vmalloc_check_stack_flushed(mark, next);
+  vmalloc_check_stack_flushed(mark, prev);   // we run on it until swtch
   // Only now: switch_mm's flush test compares next->cpu with this hart.
   next->cpu = c;
   c->curr = next;

@@ -128,16 +128,22 @@ sys_freepages(void)
   return nr_free_pages();
 }
 
-// ptdump(pid): print pid's page table on the console; -1: the template.
+// ptdump(pid, va): print pid's page table on the console; pid -1: the
+// template; pid -2: a specimen root with a user page at va and kernel
+// entries of every kind (docs/ptdump.md).
 uint64
 sys_ptdump(void)
 {
   int pid;
+  uint64 va;
   argint(0, &pid);
+  argaddr(1, &va);
   if(pid == -1){
     ptdump_template();
     return 0;
   }
+  if(pid == -2)
+    return ptdump_specimen(va);
   return ptdump_pid(pid);
 }
 
@@ -179,6 +185,11 @@ sys_kstat(void)
     case KSTAT_TICKS:      return ticks;
     case KSTAT_FREEPAGES:  return nr_free_pages();
     case KSTAT_LAZY_ROOTS: return mm_nr_lazy_roots();
+    case KSTAT_FREE_SOON:  return nr_free_soon_pages();
+    case KSTAT_TASKS:      return nr_tasks();
+    case KSTAT_MMS:        return mm_nr_in_use();
+    case KSTAT_VMALLOC_AREAS: return vmalloc_nr_areas();
+    case KSTAT_KERNEL_PT_PAGES: return vmalloc_nr_table_pages();
     }
   }
   if(cpu_counter(&cpus[0], what) == 0)

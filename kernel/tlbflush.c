@@ -2,15 +2,17 @@
 //
 // Every flush the mm code does goes through these functions, so each hart
 // counts its flushes (kstat tlb_flushes) and the remote fences it sends
-// (kstat remote_fences). Each flush of this hart also records how many
-// root entries the hart had copied by then (syncs_flushed), which lets
-// the kernel check a rule that QEMU cannot show (invariant 11): after
-// copying a root entry into a root a hart may already be walking, that
-// hart must flush before it relies on the entry. The privileged spec lets a hart cache a
-// failed walk, so on real hardware the retried access may fault again;
-// QEMU caches only successful walks, so there the bug is silent.
-// vmalloc_check_flushed() (vmalloc.c) compares the two counts where the
-// entry is about to be used: a flush done before the copy does not count.
+// (kstat remote_fences), and keeps a log of its last FLUSH_LOG flushes:
+// the range, and how many root entries it had copied by then. The log
+// lets the kernel check a rule that QEMU cannot show (invariant 11):
+// after a hart copies a root entry into a root it may already walk, or
+// finds one that another hart copied, it must flush the addresses it is
+// about to use. The privileged spec lets a hart cache a failed walk, so
+// on real hardware the retried access may fault again; QEMU caches only
+// successful walks, so there the bug is silent. vmalloc_check_flushed()
+// (vmalloc.c) asks tlb_flushed_since() where the entry is about to be
+// used: a flush of another address, or one done before the copy, does
+// not count.
 #include "kernel/types.h"
 #include "kernel/param.h"
 #include "kernel/riscv.h"
@@ -18,29 +20,35 @@
 #include "kernel/proc.h"
 #include "kernel/defs.h"
 
-// Count a flush of this hart's TLB that is about to happen.
+// Count and log a flush of [start, end) from this hart's TLB that is
+// about to happen. Interrupts are off.
 static void
-count_local_flush(void)
+record_flush(uint64 start, uint64 end, int remote)
 {
   struct cpu *c = mycpu();
+  c->flush_log[c->nr_tlb_flushes % FLUSH_LOG] =
+    (struct flush_rec){ start, end, c->nr_vmalloc_syncs, remote };
   c->nr_tlb_flushes++;
-  c->syncs_flushed = c->nr_vmalloc_syncs;
 }
 
 // Flush this hart's whole TLB.
 void
 local_flush_tlb_all(void)
 {
-  count_local_flush();
+  push_off();
+  record_flush(0, ~0UL, 0);
   sfence_vma();
+  pop_off();
 }
 
 // Flush this hart's translations of the page holding va.
 void
 local_flush_tlb_page(uint64 va)
 {
-  count_local_flush();
+  push_off();
+  record_flush(PGROUNDDOWN(va), PGROUNDDOWN(va) + PGSIZE, 0);
   sfence_vma_addr(va);
+  pop_off();
 }
 
 // Flush [start, start + size) of the kernel half from every hart's TLB,
@@ -53,11 +61,42 @@ flush_tlb_kernel_range(uint64 start, uint64 size)
   if(ncpu == 1){
     local_flush_tlb_all();
   } else {
-    count_local_flush();          // the fence covers this hart too
+    record_flush(start, start + size, 1);   // the fence covers this hart too
     mycpu()->nr_remote_fences++;
     // M-mode delivers the fence to the other harts even while they (or
     // we) have S-mode interrupts off, so waiting here cannot deadlock.
     sbi_remote_sfence_vma(0, start, size);
   }
   pop_off();
+}
+
+// This hart's TLB history up to now, for tlb_flushed_since().
+// Interrupts must be off.
+struct tlb_mark
+tlb_mark(void)
+{
+  struct cpu *c = mycpu();
+  return (struct tlb_mark){ c->nr_tlb_flushes, c->nr_vmalloc_syncs };
+}
+
+// Was every page of [lo, hi) flushed from this hart's TLB after mark and
+// after the hart's latest root-entry copy? Only the last FLUSH_LOG
+// flushes are remembered. Interrupts must be off.
+int
+tlb_flushed_since(struct tlb_mark mark, uint64 lo, uint64 hi)
+{
+  struct cpu *c = mycpu();
+  uint64 first = mark.flushes;
+  if(c->nr_tlb_flushes - first > FLUSH_LOG)
+    first = c->nr_tlb_flushes - FLUSH_LOG;
+  for(uint64 page = PGROUNDDOWN(lo); page < hi; page += PGSIZE){
+    int covered = 0;
+    for(uint64 i = first; i < c->nr_tlb_flushes && !covered; i++){
+      struct flush_rec *f = &c->flush_log[i % FLUSH_LOG];
+      covered = f->syncs == c->nr_vmalloc_syncs && f->start <= page && page < f->end;
+    }
+    if(!covered)
+      return 0;
+  }
+  return 1;
 }

@@ -159,8 +159,11 @@ kernel_page_fault(struct pt_regs *regs)
 {
   struct mm *mm = myproc()->mm;   // NULL for a kernel thread: no user memory
   int data = is_data_page_fault(regs->cause);   // never run vmalloc memory
+  struct tlb_mark mark = tlb_mark();
+  if(data && vmalloc_fault_hook)
+    vmalloc_fault_hook(regs->tval);
   if(data && vmalloc_fault(regs->tval)){
-    vmalloc_check_flushed("vmalloc_fault");
+    vmalloc_check_flushed(mark, regs->tval, regs->tval + 1, 1, "vmalloc_fault");
     return;
   }
   if(data && in_uaccess(regs) && mm && handle_mm_fault(mm, regs->tval) == 0)

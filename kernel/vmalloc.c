@@ -37,6 +37,10 @@ struct vm_area {
   uint64 size;
 };
 
+// Run by the kernel page-fault path before vmalloc_fault(), when a
+// self-test sets it (ktest vmalloc_fault_race orders two harts with it).
+void (*vmalloc_fault_hook)(uint64 addr);
+
 static struct spinlock vmalloc_lock;
 static struct vm_area areas[MAX_AREAS];  // sorted by start
 static int nareas;
@@ -190,6 +194,35 @@ vfree(void *addr)
   release(&vmalloc_lock);
 }
 
+// How many areas are allocated now?
+int
+vmalloc_nr_areas(void)
+{
+  acquire(&vmalloc_lock);
+  int n = nareas;
+  release(&vmalloc_lock);
+  return n;
+}
+
+// How many page-table pages does the template's vmalloc area use? They
+// are never freed: a leak check adds them to the free pages.
+int
+vmalloc_nr_table_pages(void)
+{
+  int n = 0;
+  acquire(&vmalloc_lock);
+  for(int i = VMALLOC_PGD_FIRST; i <= VMALLOC_PGD_LAST; i++){
+    if(!pte_present(kernel_pagetable[i]))
+      continue;
+    pagetable_t pmd = pte_table(kernel_pagetable[i]);
+    n++;
+    for(int j = 0; j < PTRS_PER_TABLE; j++)
+      n += pte_present(pmd[j]);
+  }
+  release(&vmalloc_lock);
+  return n;
+}
+
 // Copy root entry idx from the template into pgd if pgd lacks it.
 // Returns 1 if it copied.
 int
@@ -246,26 +279,38 @@ vmalloc_fault(uint64 addr)
   // LAB vmsync END
 }
 
-// Called where a root entry this hart copied is about to be used: after
-// the fault path, before the access is retried, and after the stack sync
-// of a switch, before the task runs. Every copy must have been followed
-// by a flush of this hart's TLB (invariant 11) (tlbflush.c records the copies each flush
-// covered, so a flush done before the copy does not count). If not,
-// count and report the bug once (tlbflush.c says why the kernel checks
-// this itself). Interrupts must be off, so that the counts are this hart's.
+// Called where a root entry may be used for [lo, hi) right after the
+// sync code ran on this hart, since mark: after the fault path (lo =
+// the faulting address), before the access is retried, and after the
+// stack sync of a switch (a stack), before the task runs. If the code
+// copied a root entry since mark, or must_flush (the fault path: the
+// failed walk itself may be cached, even when another hart made the
+// copy), a flush of all of [lo, hi) must have followed (invariant 11).
+// Otherwise count and report the bug once (tlbflush.c says why the
+// kernel checks this itself). Interrupts must be off.
 void
-vmalloc_check_flushed(const char *where)
+vmalloc_check_flushed(struct tlb_mark mark, uint64 lo, uint64 hi, int must_flush,
+                      const char *where)
 {
   static int warned;
   struct cpu *c = mycpu();
-  uint64 unflushed = c->nr_vmalloc_syncs - c->syncs_flushed;
-  if(unflushed == 0)
+  uint64 copies = c->nr_vmalloc_syncs - mark.syncs;
+  if((copies == 0 && !must_flush) || tlb_flushed_since(mark, lo, hi))
     return;
-  c->nr_unflushed_syncs += unflushed;
-  c->syncs_flushed = c->nr_vmalloc_syncs;   // report each copy once
+  c->nr_unflushed_syncs += copies ? copies : 1;
   if(!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
-    printf("vmsync: %s copied a root entry without a TLB flush after it; "
-           "a real hart may fault again (kstat unflushed_syncs)\n", where);
+    printf("vmsync: %s used a root entry for [%p, %p) with no TLB flush of it "
+           "after the copy; a real hart may fault again (kstat unflushed_syncs)\n",
+           where, (void *)lo, (void *)hi);
+}
+
+// The same for the stacks a switch may have synced: p's, whole.
+void
+vmalloc_check_stack_flushed(struct tlb_mark mark, struct proc *p)
+{
+  if(p->kstack_base)
+    vmalloc_check_flushed(mark, p->kstack_base, p->kstack_top, 0,
+                          "the stack sync of a switch");
 }
 
 // Make p's kernel stack reachable through pgd before p runs on it.

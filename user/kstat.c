@@ -22,6 +22,11 @@ static const char *names[] = {
   [KSTAT_IDLE_MM_DROPS] "idle_mm_drops",
   [KSTAT_TEMPLATE_SATP] "template_satp",
   [KSTAT_REMOTE_FENCES] "remote_fences",
+  [KSTAT_FREE_SOON]     "free_soon",
+  [KSTAT_TASKS]         "tasks",
+  [KSTAT_MMS]           "mms",
+  [KSTAT_VMALLOC_AREAS] "vmalloc_areas",
+  [KSTAT_KERNEL_PT_PAGES] "kernel_pt_pages",
 };
 
 #define NCOUNTERS (sizeof(names) / sizeof(names[0]))

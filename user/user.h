@@ -37,7 +37,8 @@ int uptime(void);
 int poweroff(void);                      // shut the machine down
 int procinfo(struct procinfo*, int max); // fill a table of tasks; returns count
 int freepages(void);                     // free physical pages
-int ptdump(int pid);                     // print pid's page table (-1: template)
+int ptdump(int pid, uint64 va);          // print pid's page table (-1: the template,
+                                         // -2: a specimen root with a page at va)
 long kstat(int what);                    // a kernel counter (kernel/kstat.h)
 int ktest(const char *name);             // run kernel self-tests; returns failures
 int crash(int how);                      // kernel fault (FAULT_INJECT kernels only)

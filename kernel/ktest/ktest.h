@@ -18,7 +18,6 @@ void *ktest_vmalloc(uint64 size);
 
 // Exported by the kernel for the self-tests only (mm.c).
 struct mm *mm_slot(int i);
-uint64 nr_free_or_lazy_pages(void);
 
 int   ktest_run_on_every_cpu(int (*fn)(void *), void *arg, const char *name);
 void  ktest_forget_region(pagetable_t pgd);

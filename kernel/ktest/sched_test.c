@@ -136,6 +136,8 @@ struct exit_probe {
   volatile int mm_id;
   volatile int stop;
   volatile int dead_borrows;   // times spin_yield ran on mm after its exit
+  volatile uint64 satp_exec;   // the hart's satp writes just after the exec
+  volatile uint64 satp_dead;   // ... when spin_yield first saw the dead mm
 };
 
 // Becomes a process running /echo (which exits at once); records its mm.
@@ -148,6 +150,7 @@ exec_and_exit(void *arg)
     return -1;
   e->mm = myproc()->mm;
   e->mm_id = e->mm->id;
+  e->satp_exec = mycpu()->nr_satp_writes;   // bound: mycpu() stays
   return_to_user();
 }
 
@@ -161,8 +164,10 @@ spin_yield(void *arg)
   while(!e->stop){
     push_off();
     struct mm *mm = myproc()->active_mm;
-    if(mm && mm == e->mm && mm->id == e->mm_id && mm_is_dead(mm) && mm->mm_count > 0)
-      e->dead_borrows++;
+    if(mm && mm == e->mm && mm->id == e->mm_id && mm_is_dead(mm) && mm->mm_count > 0){
+      if(e->dead_borrows++ == 0)
+        e->satp_dead = mycpu()->nr_satp_writes;
+    }
     pop_off();
     yield();
   }
@@ -172,8 +177,10 @@ spin_yield(void *arg)
 // A process exits while a kernel thread on its hart goes on borrowing its
 // mm: does the thread run on that very mm after the exit (seen by the
 // thread itself, by the mm's id), is the mm kept alive while borrowed,
-// and do the counts match at every step? With several harts this task
-// stays off the probe's hart, so that it cannot end the borrow early.
+// did the hart write satp not once from the exec to then (exit leaves the
+// task on its mm), and do the counts match at every step? With several
+// harts this task stays off the probe's hart, so that it cannot end the
+// borrow early, nor write satp there.
 static int
 borrowed_mm_outlives_exit(char *msg)
 {
@@ -204,6 +211,9 @@ borrowed_mm_outlives_exit(char *msg)
   KT_ASSERT(e.mm != 0, "the process never ran");
   KT_ASSERT(e.dead_borrows > 0, "kt-borrow never ran on mm %d after its process "
             "exited: the exit did not leave the mm borrowed", e.mm_id);
+  KT_ASSERT(ncpu == 1 || e.satp_dead == e.satp_exec, "%ld satp writes on the probe's hart "
+            "between the exec and the exit's aftermath, want 0",
+            e.satp_dead - e.satp_exec);
   if(r < 0)
     return -1;
   return counts_match(msg);
@@ -218,7 +228,7 @@ no_leaked_pages(char *msg)
   if(warm)
     vfree(warm);
   // Roots lazily kept by harts come back at any moment: count them too.
-  uint64 before = nr_free_or_lazy_pages();
+  uint64 before = nr_free_soon_pages();
   for(int round = 0; round < 3; round++){
     struct proc *t = kthread_create(sleeper, 0, "kt-leak");
     struct mm *mm = mm_alloc();
@@ -233,7 +243,7 @@ no_leaked_pages(char *msg)
     if(w)
       vfree(w);
   }
-  uint64 after = nr_free_or_lazy_pages();
+  uint64 after = nr_free_soon_pages();
   KT_ASSERT(after == before, "%ld free pages before, %ld after", before, after);
   return 0;
 }

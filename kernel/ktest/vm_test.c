@@ -261,6 +261,110 @@ lazy_sync_many_harts(char *msg)
   return 0;
 }
 
+// The forced race: two harts on one root (init_mm's) fault on the same
+// missing vmalloc entry at once. A hook in the fault path makes the first
+// hart wait until the second has faulted too, and the second until the
+// first has copied the entry: the second's vmalloc_fault must then find
+// the entry already there and retry the access, not panic.
+struct race {
+  volatile uint64 *area;
+  uint64 want;
+  volatile int started, ready, arrived;
+};
+static struct race *race_now;
+
+// Spin until *flag reaches want or 5 seconds pass (then the test fails
+// by its counts instead of hanging). Interrupts are off.
+static void
+spin_until(volatile int *flag, int want)
+{
+  for(uint64 t0 = r_time(); *flag < want && r_time() - t0 < 5 * TIMEBASE_HZ; )
+    ;
+}
+
+static void
+race_hook(uint64 addr)
+{
+  struct race *r = race_now;
+  if(r == 0 || PGROUNDDOWN(addr) != (uint64)r->area)
+    return;
+  if(__atomic_fetch_add(&r->arrived, 1, __ATOMIC_ACQ_REL) == 0){
+    spin_until(&r->arrived, 2);               // first: wait for the second
+    return;
+  }
+  for(uint64 t0 = r_time(); r_time() - t0 < 5 * TIMEBASE_HZ; )
+    if(__atomic_load_n(&current_pgd()[KTEST_REGION_PGD], __ATOMIC_ACQUIRE))
+      return;                                 // second: the first has copied
+}
+
+// Per-hart body: the first two harts move onto init_mm's root and read
+// the area together; the others do nothing.
+static int
+race_reader(void *arg)
+{
+  struct race *r = arg;
+  if(__atomic_fetch_add(&r->started, 1, __ATOMIC_ACQ_REL) >= 2)
+    return 0;
+  push_off();
+  struct proc *me = myproc();
+  struct mm *own = me->active_mm;
+  switch_mm(own, &init_mm, me);
+  __atomic_fetch_add(&r->ready, 1, __ATOMIC_ACQ_REL);
+  spin_until(&r->ready, 2);
+  uint64 v = *r->area;                        // both fault here
+  switch_mm(&init_mm, own, me);
+  pop_off();
+  return v != r->want;
+}
+
+static int
+vmalloc_fault_race(char *msg)
+{
+  if(ncpu < 2)
+    return 0;                                 // needs two harts: nothing to race
+  struct race r = { .want = 0x7ace };
+  r.area = ktest_vmalloc(PGSIZE);
+  KT_ASSERT(r.area, "vmalloc in the test region failed");
+  *ktest_direct((void *)r.area) = r.want;
+  push_off();
+  ktest_forget_region(init_mm.pgd);
+  pop_off();
+  race_now = &r;
+  vmalloc_fault_hook = race_hook;
+  int failed = ktest_run_on_every_cpu(race_reader, &r, "kt-race");
+  vmalloc_fault_hook = 0;
+  race_now = 0;
+  vfree((void *)r.area);
+  KT_ASSERT(failed == 0, "%d harts read wrong data in the race", failed);
+  KT_ASSERT(r.ready == 2 && r.arrived == 2, "%d harts met on init_mm's root and %d "
+            "faulted, want 2 and 2", r.ready, r.arrived);
+  return 0;
+}
+
+// Does vfree fence the whole freed area, on every hart (one remote fence
+// when there are several)?
+static int
+vfree_fence_covers_area(char *msg)
+{
+  uint64 size = 3 * PGSIZE;
+  void *area = ktest_vmalloc(size);
+  KT_ASSERT(area, "vmalloc in the test region failed");
+  push_off();                                 // this hart's flush log
+  struct tlb_mark mark = tlb_mark();
+  vfree(area);
+  int covered = tlb_flushed_since(mark, (uint64)area, (uint64)area + size);
+  struct cpu *c = mycpu();
+  struct flush_rec last = c->flush_log[(c->nr_tlb_flushes - 1) % FLUSH_LOG];
+  uint64 fences = c->nr_tlb_flushes - mark.flushes;
+  pop_off();
+  KT_ASSERT(covered, "the flushes since vfree do not cover [%p, %p)", area,
+            (char *)area + size);
+  KT_ASSERT(ncpu == 1 || last.remote, "vfree's last flush was local only, with %d harts",
+            ncpu);
+  KT_ASSERT(fences >= 1, "vfree flushed nothing");
+  return 0;
+}
+
 // Per-hart body of the shootdown test: read in phase 1 (the TLB keeps the
 // translation), wait, read again in phase 3.
 static int
@@ -374,6 +478,8 @@ const struct ktest vm_tests[] = {
   { "vmalloc_fault_refuses_unmapped", vmalloc_fault_refuses_unmapped },
   { "lazy_sync_many_harts", lazy_sync_many_harts },
   { "vfree_shootdown", vfree_shootdown },
+  { "vmalloc_fault_race", vmalloc_fault_race },
+  { "vfree_fence_covers_area", vfree_fence_covers_area },
   { "kstack_reachable_borrowed", kstack_reachable_borrowed },
   { 0, 0 },
 };
