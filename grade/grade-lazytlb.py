@@ -17,7 +17,7 @@ from gradelib import Lab, check, add_answers_test  # noqa: E402
 lab = Lab("lazytlb")
 
 
-@lab.test(30, timeout=30, hint="a switch to a kernel thread borrows prev->active_mm and "
+@lab.test(25, timeout=30, hint="a switch to a kernel thread borrows prev->active_mm and "
           "leaves satp alone; count it in nr_lazy_switches")
 def lazytlb_no_satp_write(c):
     before = c.kstat()
@@ -28,7 +28,8 @@ def lazytlb_no_satp_write(c):
 
 
 @lab.test(25, timeout=40, hint="user->kernel mmgrab; kernel->user mmdrop after the switch "
-          "(prev_mm); exit_mm keeps an mm_count reference while the task runs on it")
+          "(prev_mm); exit_mm keeps an mm_count reference while the task runs on it, "
+          "without switching satp")
 def lazytlb_mm_counts(c):
     before = c.kstat()["lazy_switches"]
     c.ktest_ok("mm_counts_consistent", "borrowed_mm_outlives_exit")
@@ -47,7 +48,16 @@ def pages(c):
     return c.kstat()["free_soon"]
 
 
-@lab.test(25, timeout=40, hint="every mmgrab needs its mmdrop: the kernel->user case and "
+@lab.test(10, timeout=40, hint="before a kernel thread runs on the borrowed mm, make its "
+          "stack reachable there: enter_lazy_tlb(next->active_mm, next)")
+def lazytlb_kstack_borrowed(c):
+    # The thread's stack lies under a root entry the borrowed root lacks.
+    c.ktest_ok("kstack_reachable_borrowed")
+    n = c.kstat()["unflushed_syncs"]
+    check(n == 0, "%d synced root entries were used without a TLB flush covering them" % n)
+
+
+@lab.test(20, timeout=40, hint="every mmgrab needs its mmdrop: the kernel->user case and "
           "exec from a kernel thread drop the borrowed mm")
 def lazytlb_no_leak(c):
     c.ktest_ok("no_leaked_pages")

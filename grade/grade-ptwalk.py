@@ -46,7 +46,7 @@ def ptdump(c, arg):
     return out, [int(x) for x in s.groups()]
 
 
-@lab.test(45, timeout=40, hint="walk both lower levels of every valid root entry; a leaf's "
+@lab.test(35, timeout=40, hint="walk both lower levels of every valid root entry; a leaf's "
           "va is built from its three indices (PXSHIFT); count every table page you print")
 def ptwalk_user_pages(c):
     n = random.randint(520, 900)          # crosses a 2 MiB boundary: two level-0 tables
@@ -96,7 +96,7 @@ def kernel_lines(out):
     return {int(i): (region, what, int(pa, 16)) for i, region, what, pa in KERNEL.findall(out)}
 
 
-@lab.test(35, timeout=40, hint="compare the root's entry with kernel_pagetable's: equal is "
+@lab.test(25, timeout=40, hint="compare the root's entry with kernel_pagetable's: equal is "
           "shared, absent here but present in the template is not yet synced")
 def ptwalk_kernel_half(c):
     pid = start_grow(c, 1)                    # its root is copied now
@@ -128,6 +128,48 @@ def ptwalk_kernel_half(c):
               "%s: summary counts %d shared, %d not yet synced, %d differ; the lines say "
               "%d, %d, 0" % (label, shared, unsynced, differ, n_sh, len(lines) - n_sh))
     c.run("kill %d" % pid)
+
+
+@lab.test(20, timeout=40, hint="a leaf's va needs all three indices, the root index too "
+          "(i << PXSHIFT(2)); an entry present in this root but not equal to the "
+          "template's, or absent from the template, DIFFERS")
+def ptwalk_specimen(c):
+    # ptdump -d VA: a root the kernel builds for the purpose, with one user
+    # page at a VA of our choosing above 1 GiB (root index 1-255), entry 321
+    # not yet synced, and entries 320 (another table) and 382 (absent from
+    # the template) differing. Every other kernel entry is shared.
+    i, j, k = random.randint(1, 254), random.randint(0, 511), random.randint(0, 511)
+    va = (i << 30) | (j << 21) | (k << 12)
+    out = c.run("ptdump -d %#x" % va)
+    s = SUMMARY.search(out)
+    check(s, "`ptdump -d %#x` printed no summary line:\n%s" % (va, out[-1500:]))
+    pages, tables, shared, unsynced, differ = [int(x) for x in s.groups()]
+    leaves = LEAF.findall(out)
+    check(len(leaves) == 1, "the specimen has one user page, %d leaf lines were printed:\n%s"
+          % (len(leaves), out[-1500:]))
+    li, lj, lk, lva, _, perm = leaves[0]
+    check((int(li), int(lj), int(lk)) == (i, j, k), "the page at %#x has indices %d/%d/%d, "
+          "ptdump printed %s/%s/%s" % (va, i, j, k, li, lj, lk))
+    check(int(lva, 16) == va, "the page's va is %#x, ptdump printed %s" % (va, lva))
+    check(perm == "rw-u-", "the page is rw-u-, ptdump printed %s" % perm)
+    check([int(x[0]) for x in PMD_TABLE.findall(out)] == [i],
+          "expected one pmd line, for root entry %d" % i)
+    check([(int(a), int(b)) for a, b, _ in PTE_TABLE.findall(out)] == [(i, j)],
+          "expected one pte line, for %d/%d" % (i, j))
+    check((pages, tables) == (1, 2), "the summary says %d user pages and %d page-table "
+          "pages, want 1 and 2" % (pages, tables))
+    lines = kernel_lines(out)
+    want = {320: "DIFFERS from the template (bug)", 321: "not yet synced",
+            382: "DIFFERS from the template (bug)"}
+    for idx, what in sorted(want.items()):
+        check(idx in lines and lines[idx][1] == what, "entry %d should be %r, ptdump printed "
+              "%r" % (idx, what, lines.get(idx, (None, "nothing"))[1]))
+    others = [w for idx, (_, w, _) in lines.items() if idx not in want]
+    check(others and all(w == "shared" for w in others),
+          "the other kernel entries are the template's (shared), ptdump printed %s" % others)
+    check((shared, unsynced, differ) == (len(others), 1, 2), "the summary counts %d shared, "
+          "%d not yet synced, %d differ; want %d, 1, 2"
+          % (shared, unsynced, differ, len(others)))
 
 
 add_answers_test(lab, 20)

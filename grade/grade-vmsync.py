@@ -46,7 +46,7 @@ def vmsync_boot_sync(c):
           "local_flush_tlb_page(addr) and return 1")
 def vmsync_lazy_fault(c):
     before = syncs(c)
-    c.ktest_ok("vmalloc_lazy_sync")
+    c.ktest_ok("vmalloc_lazy_sync", "init_mm_lazy_sync")
     after = syncs(c)
     check(after > before, "vmalloc_syncs went from %d to %d across a lazy sync"
           % (before, after))
@@ -62,7 +62,7 @@ def vmsync_fault_refuses(c):
                "vmalloc_fault_only_vmalloc")
 
 
-@lab.test(20, timeout=40, hint="a kernel thread runs on a borrowed root: use the root in "
+@lab.test(15, timeout=40, hint="a kernel thread runs on a borrowed root: use the root in "
           "satp, never myproc()->mm")
 def vmsync_many_harts(c):
     before = syncs(c)
@@ -70,9 +70,20 @@ def vmsync_many_harts(c):
     after = syncs(c)
     check(after > before, "vmalloc_syncs went from %d to %d while every hart synced"
           % (before, after))
+    check_flushed(c)
 
 
-@lab.test(25, timeout=40, hint="vmalloc_sync_stack: copy the root entry of p->kstack_base "
+@lab.test(10, timeout=40, hint="when another hart sharing the root copied the entry first, "
+          "the root already has the template's entry: if the template maps addr, flush "
+          "addr and return 1 (retry), do not refuse")
+def vmsync_shared_root_race(c):
+    # Two harts on one root fault on the same missing entry; a hook in the
+    # fault path lets the second in only once the first has copied it.
+    c.ktest_ok("vmalloc_fault_race")
+    check_flushed(c)
+
+
+@lab.test(20, timeout=40, hint="vmalloc_sync_stack: copy the root entry of p->kstack_base "
           "before p runs, and flush with local_flush_tlb_all() if you copied")
 def vmsync_kstack_reachable(c):
     c.ktest_ok("kstack_reachable_borrowed")
