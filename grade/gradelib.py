@@ -17,6 +17,16 @@ Each test boots its own QEMU (headless, console on pipes, a fresh copy of
 fs.img, -no-reboot), so tests may run in parallel (--jobs). A kernel panic,
 a hang, a reboot or QEMU exiting fails the test; the test's time limit is
 enforced by a watchdog that kills its QEMU, so the grader never hangs.
+
+A failure says which kind it is: a check that found a wrong value says
+what it expected and saw; "TIMED OUT" is a wait that ran out, followed by
+what the guest was doing, read through QEMU's monitor (tests/kdiag.py):
+"hang" with every hart's pc and backtrace when neither the console, the
+ticks nor the context switches moved, or "still running" when the guest
+was only slow; "LEAK" is a test that passed its checks but left kernel
+objects behind: after each test the grader waits (up to SETTLE_TIMEOUT s)
+for the tasks, mms, vmalloc areas and pages counted by kstat to come back
+to what they were right after boot.
 Per test it prints "name: OK" or "name: FAIL" with what went wrong, the
 console's tail and a hint; then "Score: X/Y". The exit status is 0 only
 on full marks. GRADE_JSON=path (or --json path) also writes Gradescope's
@@ -38,9 +48,12 @@ GRADE_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(GRADE_DIR)
 sys.path.insert(0, os.path.join(REPO, "tests"))
 from qemu import (Machine, MachineError, KernelPanic, Timeout,  # noqa: E402
-                  QemuExited, qemu_command, copy_image)
+                  QemuExited, Monitor, qemu_command, copy_image)
+from kdiag import Diagnosis  # noqa: E402
 
 LOG_DIR = os.path.join(REPO, "tests", "out", "grade")
+KERNEL = os.path.join(REPO, "kernel", "kernel")
+SETTLE_TIMEOUT = 20   # seconds a leak check waits for exiting tasks to go
 
 
 class TestFailure(Exception):
@@ -96,6 +109,31 @@ class Canopy:
             check(n in found, "ktest %s printed no verdict:\n%s" % (n, out.strip()))
             check(found[n] == "OK", "ktest %s: %s" % (n, found[n]))
         return out
+
+    def objects(self):
+        """The kernel objects a test must give back, from kstat: tasks, mms
+        with an owner, vmalloc areas, and pages (free_soon, which counts
+        roots kept by lazy borrowers and dying stacks, plus the vmalloc
+        area's page-table pages, which are never freed)."""
+        k = self.kstat()
+        counts = {n: k[n] for n in ("tasks", "mms", "vmalloc_areas") if n in k}
+        if "free_soon" in k and "kernel_pt_pages" in k:
+            counts["pages"] = k["free_soon"] + k["kernel_pt_pages"]
+        return counts
+
+    def check_no_leak(self, baseline):
+        """Fail with LEAK unless the objects come back to baseline within
+        SETTLE_TIMEOUT seconds (tasks may still be exiting)."""
+        give_up = time.monotonic() + min(SETTLE_TIMEOUT, self.left() - 1)
+        while True:
+            now = self.objects()
+            if now == baseline or time.monotonic() > give_up:
+                break
+            time.sleep(0.5)
+        diff = ["%s %d (after boot %d)" % (n, now.get(n, -1), v)
+                for n, v in sorted(baseline.items()) if now.get(n) != v]
+        check(not diff, "LEAK: the test's checks passed, but the kernel did not give "
+              "back what it used: " + ", ".join(diff))
 
     def ps(self):
         """The task list: a list of dicts pid, ppid, state, size, name, kthread."""
@@ -177,13 +215,29 @@ class Lab:
                 return Result(t, False, "grader error: %r" % e, time.monotonic() - t0)
         img = copy_image(os.path.join(REPO, "fs.img"), tmpdir)
         cmd = qemu_command(img, t.cpus, t.mem) + ["-no-reboot"]
+        mon = Monitor.attach_to(cmd, tmpdir)
         log = os.path.join(LOG_DIR, self.name, t.name + ".log")
         m = Machine(cmd, log)
         deadline = t0 + t.timeout
         timed_out = threading.Event()
+        found = {}
+        lock = threading.Lock()
+
+        def diagnose():
+            """What the guest is doing, read once, while QEMU still runs."""
+            with lock:
+                if "text" not in found:
+                    try:
+                        found["text"] = Diagnosis(mon, KERNEL, ncpu=int(t.cpus)).report(
+                            time.monotonic() - m.last_output)
+                    except Exception as e:
+                        found["text"] = "(the guest's state could not be read: %s)" % e
+                return found["text"]
 
         def watchdog():
             timed_out.set()
+            if m.running():
+                diagnose()
             m.kill()
         timer = threading.Timer(t.timeout, watchdog)
         timer.daemon = True
@@ -192,28 +246,37 @@ class Lab:
         try:
             m.boot(t.timeout)
             c = Canopy(m, deadline)
+            baseline = c.objects()
             note = t.fn(c)
             m.check_panic()
+            c.check_no_leak(baseline)
             ok, msg = True, note or ""
         except TestFailure as e:
             msg = str(e)
         except KernelPanic as e:
             msg = "%s\n--- console tail ---\n%s" % (e, m.tail(25))
         except (Timeout, QemuExited, MachineError) as e:
-            if timed_out.is_set():
-                e = "time limit of %g s exceeded" % t.timeout
+            if timed_out.is_set() or isinstance(e, Timeout):
+                what = ("the time limit of %g s" % t.timeout if timed_out.is_set()
+                        else str(e))
+                e = "TIMED OUT: %s\n%s" % (what, diagnose() if m.running() or
+                                            timed_out.is_set() else "")
             msg = "%s\n--- console tail ---\n%s" % (e, m.tail(15))
         except Exception as e:
             msg = "grader error: %r\n--- console tail ---\n%s" % (e, m.tail(15))
         finally:
             timer.cancel()
+            if timed_out.is_set():
+                timer.join(30)         # let the watchdog finish its diagnosis
             m.kill()
+            mon.close()
             try:
                 os.unlink(img)
             except OSError:
                 pass
         if ok and timed_out.is_set():
-            ok, msg = False, "time limit of %g s exceeded" % t.timeout
+            ok, msg = False, "TIMED OUT: the time limit of %g s\n%s" % (t.timeout,
+                                                                      found.get("text", ""))
         return Result(t, ok, msg, time.monotonic() - t0)
 
     def main(self, argv=None):

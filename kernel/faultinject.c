@@ -12,6 +12,11 @@
 //             through it faults, and the lazy sync in the fault handler
 //             panics. The backtrace crosses the trap frame and shows both
 //             the handler and the code that faulted.
+//   crash(3)  a deadlock, not a panic: the hart takes sched_lock and
+//             spins forever with interrupts off; every other hart soon
+//             spins on the lock too, and the kernel prints nothing more.
+//             The grader's hang report (tests/kdiag.py) shows each hart's
+//             pc: crash_deadlock on one, acquire on the others.
 //
 // The faults are compiled in only with -DFAULT_INJECT
 // (make KCFLAGS=-DFAULT_INJECT); otherwise crash() returns -1 and does
@@ -92,6 +97,15 @@ crash_corrupt_root(void)
   return v;
 }
 
+static NOINLINE int
+crash_deadlock(void)
+{
+  acquire(&sched_lock);
+  for(;;)
+    ;
+  return 0;
+}
+
 // crash(how): see the top of the file. Returns only for an unknown how.
 uint64
 sys_crash(void)
@@ -106,6 +120,8 @@ sys_crash(void)
     return crash_recurse(0);
   if(how == 2)
     return crash_corrupt_root();
+  if(how == 3)
+    return crash_deadlock();
   return -1;
 }
 

@@ -33,7 +33,8 @@
                                 // dead stacks being freed, read as one: what
                                 // leak checks compare
 #define KSTAT_TASKS          15 // task slots in use (not the idle tasks)
-#define KSTAT_MMS            16 // mms in existence, init_mm included
+#define KSTAT_MMS            16 // mms with an owner, init_mm included (not
+                                // those kept only by lazy borrowers)
 #define KSTAT_VMALLOC_AREAS  17 // vmalloc areas allocated
 #define KSTAT_KERNEL_PT_PAGES 18 // page-table pages of the vmalloc area
                                 // (never freed; leak checks add them)

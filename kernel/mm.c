@@ -121,14 +121,15 @@ pgd_alloc(void)
 
 // Give init_mm its root. Runs once on the boot hart, after kvminit() and
 // vmalloc_init() have finished the template's boot entries.
-// How many mms exist (init_mm and every pool slot still referenced)?
+// How many mms have an owner (init_mm, and every one with mm_users)?
+// Those kept only by lazy borrowers are counted by mm_nr_lazy_roots().
 int
 mm_nr_in_use(void)
 {
   acquire(&mm_pool.lock);
   int n = 1;
   for(struct mm *mm = mm_pool.mms; mm < &mm_pool.mms[NMM]; mm++)
-    n += mm->mm_count > 0;
+    n += mm->mm_count > 0 && mm->mm_users > 0;
   release(&mm_pool.lock);
   return n;
 }

@@ -28,6 +28,11 @@ bug end in a panic that names its functions?
   panic_backtrace_crosses_trap  `crash 2` corrupts a root entry; the fault
                           handler's panic shows the handler's frames, the
                           trap (cause, sepc) and the code that faulted
+  grade_reports_hang      a grader test whose guest deadlocks (`crash 3`)
+                          fails as TIMED OUT with "hang:", each hart's pc
+                          and a backtrace naming crash_deadlock and acquire
+  grade_reports_slow_not_hang  one that only waits too little fails as
+                          TIMED OUT, "still running", not as a hang
 
 The panics are expected: they run on machines of their own, and never
 reach run.py's no_kernel_panic check. QEMU, gdb and the build are killed
@@ -40,6 +45,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 
 from qemu import (REPO, Machine, MachineError, KernelPanic, Timeout, QemuExited,
@@ -359,6 +365,54 @@ CRASHES = [(0, "panic_backtrace_symbolized", check_crash0),
            (1, "panic_stack_overflow", check_crash1),
            (2, "panic_backtrace_crosses_trap", check_crash2)]
 
+# A grader for the FAULT_INJECT tree with two tests that must fail, each
+# in its own way: a deadlock (crash 3) and a command slower than its limit.
+HANG_PROBE = """
+import os, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gradelib import Lab
+lab = Lab("hangprobe")
+
+@lab.test(1, timeout=60)
+def deadlock(c):
+    c.send("crash 3")
+    c.run("echo still here", 15)
+
+@lab.test(1, timeout=60)
+def slow(c):
+    c.run("grow 1", 4)          # grow sleeps a minute; waited for 4 s
+
+sys.exit(lab.main())
+"""
+
+
+def grade_hang_tests(args, res, tree):
+    """grade_reports_hang, grade_reports_slow_not_hang: gradelib tells a
+    deadlocked guest (each hart's pc and backtrace) from a slow one."""
+    path = os.path.join(tree, "grade", "grade-hangprobe.py")
+    with open(path, "w") as f:
+        f.write(HANG_PROBE)
+    try:
+        out = subprocess.run([sys.executable, path, "--no-build"], cwd=tree,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             universal_newlines=True, timeout=300 * args.timeout_scale).stdout
+    except subprocess.TimeoutExpired:
+        res.fail("grade_reports_hang", "the probe grader did not finish in 300 s")
+        return
+    parts = re.split(r"^(?=\w+: (?:OK|FAIL))", out, flags=re.M)
+    dead = next((p for p in parts if p.startswith("deadlock: ")), "")
+    slow = next((p for p in parts if p.startswith("slow: ")), "")
+    want = ["deadlock: FAIL", "TIMED OUT", "hang: no console output", "crash_deadlock",
+            "acquire"]
+    missing = [w for w in want if w not in dead]
+    res.check("grade_reports_hang", not missing and re.search(r"hart 1: pc 0x", dead),
+              "missing %s in the report of a deadlocked guest: %r" % (missing, dead[:1500]))
+    ok = "slow: FAIL" in slow and "TIMED OUT" in slow and "still running" in slow \
+        and "hang:" not in slow
+    res.check("grade_reports_slow_not_hang", ok,
+              "a slow command should be reported as TIMED OUT and still running, "
+              "not as a hang: %r" % slow[:1000])
+
 
 def fault_tests(args, res, tmpdir, build):
     tree, p = build
@@ -379,6 +433,7 @@ def fault_tests(args, res, tmpdir, build):
             check(crash_machine(args, tmpdir, tree, how), res)
         except MachineError as e:
             res.fail(name, e)
+    grade_hang_tests(args, res, tree)
 
 
 # ---- the group ------------------------------------------------------------------

@@ -148,6 +148,27 @@ class Monitor:
         out = self.command("info registers -a")
         return [int(v, 16) for v in re.findall(r"^\s*satp\s+([0-9a-fA-F]+)", out, re.M)]
 
+    def registers_all(self):
+        """Every hart's registers: a list (CPU order) of dicts name -> int,
+        with pc, the CSRs QEMU prints and the x registers by ABI name."""
+        out = self.command("info registers -a")
+        harts = []
+        for part in re.split(r"^CPU#\d+\s*$", out, flags=re.M)[1:]:
+            regs = {k: int(v, 16) for k, v in
+                    re.findall(r"^\s*([a-z][a-z0-9]*)\s+([0-9a-f]{16})\b", part, re.M)}
+            regs.update((k, int(v, 16)) for k, v in
+                        re.findall(r"x\d+/(\w+)\s+([0-9a-f]{16})", part))
+            harts.append(regs)
+        return harts
+
+    def read_u64(self, addr, cpu=0):
+        """The 64-bit word at virtual address addr as hart cpu sees it, or
+        None if it is not mapped there."""
+        self.command("cpu %d" % cpu)
+        out = self.command("x /1gx %#x" % addr)
+        m = re.search(r"^[0-9a-f]+: 0x([0-9a-f]+)\s*$", out, re.M)
+        return int(m.group(1), 16) if m else None
+
     def close(self):
         if self.sock is not None:
             self.sock.close()
@@ -188,6 +209,7 @@ class Machine:
         self.text = ""
         self.pos = 0
         self.boot_seconds = None
+        self.last_output = time.monotonic()   # when the console last printed
         self._cond = threading.Condition()
         self._eof = False
         self._reader = None
@@ -287,6 +309,7 @@ class Machine:
             s = s.replace("\r\n", "\n")
             with self._cond:
                 self.text += s
+                self.last_output = time.monotonic()
                 if self._log:
                     self._log.write(s)
                     self._log.flush()
