@@ -38,6 +38,12 @@ CFLAGS  = -Wall -Werror -O2 -ggdb -gdwarf-4 $(ARCHFLAGS)
 CFLAGS += -ffreestanding -fno-common -nostdlib -fno-builtin -fno-pie -no-pie
 CFLAGS += -fno-stack-protector -fno-omit-frame-pointer -mno-relax -I.
 CFLAGS += $(KCFLAGS)
+# ASID_BITS=n caps the ASID width the kernel probes (0: no ASIDs; 4 makes
+# rollovers frequent). Empty: all the hardware has.
+ASID_BITS ?=
+ifneq ($(ASID_BITS),)
+CFLAGS += -DASID_BITS=$(ASID_BITS)
+endif
 ifeq ($(VMSYNC),prealloc)
 CFLAGS += -DVMSYNC_PREALLOC
 else ifneq ($(VMSYNC),lazy)
@@ -48,7 +54,7 @@ LDFLAGS = -z max-page-size=4096 --no-warn-rwx-segments
 
 KOBJS = $(addprefix $(K)/, \
 	entry.o main.o sbi.o fdt.o printf.o panic.o string.o spinlock.o \
-	sleeplock.o kalloc.o vm.o kvm.o mm.o vmalloc.o tlbflush.o uaccess.o \
+	sleeplock.o kalloc.o vm.o kvm.o mm.o asid.o vmalloc.o tlbflush.o uaccess.o \
 	copy_user.o proc.o kstack.o sched.o swtch.o kthread.o exec.o trapentry.o trap.o syscall.o \
 	sysproc.o sysfile.o uart.o console.o plic.o virtio_blk.o bio.o log.o \
 	fs.o file.o pipe.o ptdump.o faultinject.o ktest/ktest.o \
@@ -68,6 +74,10 @@ $(K)/%.o: $(K)/%.c $(wildcard $(K)/*.h $(K)/ktest/*.h) | toolcheck
 
 # vmalloc.o is rebuilt when VMSYNC changes.
 $(K)/vmalloc.o: $(K)/vmsync.stamp
+# asid.o is rebuilt when ASID_BITS changes.
+$(K)/asid.o: $(K)/asid.stamp
+$(K)/asid.stamp: FORCE
+	@echo "$(ASID_BITS)" | cmp -s - $@ || echo "$(ASID_BITS)" > $@
 $(K)/vmsync.stamp: FORCE
 	@echo $(VMSYNC) | cmp -s - $@ || echo $(VMSYNC) > $@
 FORCE:
@@ -205,7 +215,7 @@ grade: deps
 .PHONY: starter grade
 
 clean:
-	rm -f $(K)/*.o $(K)/ktest/*.o $(K)/vmsync.stamp $(K)/kernel $(K)/kernel.pass1 $(K)/kernel.asm $(K)/kernel.sym \
+	rm -f $(K)/*.o $(K)/ktest/*.o $(K)/vmsync.stamp $(K)/asid.stamp $(K)/kernel $(K)/kernel.pass1 $(K)/kernel.asm $(K)/kernel.sym \
 	  $(K)/ksyms.S $(K)/ksyms0.S $(U)/*.o $(U)/_* $(U)/*.asm $(U)/lib/*.o \
 	  $(U)/lib/usys.S mkfs/mkfs mkfs/fsck fs.img
 	rm -rf tests/__pycache__ tests/out

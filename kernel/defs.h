@@ -26,6 +26,8 @@ int             sbi_hart_start(uint64 hartid, uint64 start_pa, uint64 opaque);
 #define SBI_ERR_INVALID_PARAM     -3   // SBI error codes (spec v1.0)
 #define SBI_ERR_ALREADY_AVAILABLE -6
 void            sbi_remote_sfence_vma(uint64 hart_mask, uint64 start, uint64 size);
+void            sbi_remote_sfence_vma_asid(uint64 hart_mask, uint64 start, uint64 size,
+                                           uint64 asid);
 void            sbi_shutdown(void) __attribute__((noreturn));
 
 // fdt.c: the device tree OpenSBI hands over
@@ -121,6 +123,8 @@ void            vmalloc_check_stack_flushed(struct tlb_mark mark, struct proc *p
 void            local_flush_tlb_all(void);
 void            local_flush_tlb_page(uint64 va);
 void            flush_tlb_kernel_range(uint64 start, uint64 size);
+void            flush_tlb_mm_range(struct mm *mm, uint64 start, uint64 end);
+void            flush_tlb_mm(struct mm *mm);
 struct tlb_mark tlb_mark(void);
 int             tlb_flushed_since(struct tlb_mark mark, uint64 lo, uint64 hi);
 
@@ -149,6 +153,16 @@ void            procdump(void);
 int             procinfo(uint64 addr, int max);
 struct proc    *find_task(int pid);
 int             nr_tasks(void);
+
+// asid.c: ASIDs, their allocator, the model of each hart's TLB
+extern int      asid_bits;
+void            asid_init(void);
+uint64          asid_for_mm(struct mm *mm, int *flush_all);
+uint64          mm_asid(struct mm *mm);
+uint64          asid_nr_rollovers(void);
+void            asid_model_load(uint64 asid);
+int             asid_model_may_hold(struct cpu *c, uint64 asid);
+void            asid_test_limit(uint64 n);
 
 // kstack.c: kernel stacks of tasks
 void           *kstack_alloc_task(void);
@@ -217,6 +231,7 @@ void            releasesleep(struct sleeplock *lk);
 int             holdingsleep(struct sleeplock *lk);
 
 // string.c
+int             popcount(uint64 x);
 void           *memset(void *dst, int c, uint64 n);
 int             memcmp(const void *a, const void *b, uint64 n);
 void           *memmove(void *dst, const void *src, uint64 n);

@@ -38,9 +38,18 @@
 #define KSTAT_VMALLOC_AREAS  17 // vmalloc areas allocated
 #define KSTAT_KERNEL_PT_PAGES 18 // page-table pages of the vmalloc area
                                 // (never freed; leak checks add them)
+#define KSTAT_ASID_BITS      19 // ASID width in use (0: ASIDs off)
+#define KSTAT_ASID_ROLLOVERS 20 // new ASID generations started
+#define KSTAT_ASID_NOFLUSH   21 // mm loads that needed no TLB flush
+#define KSTAT_FULL_FLUSHES   22 // whole-TLB flushes of a hart
+#define KSTAT_FENCE_HARTS    23 // harts reached by the remote fences sent
+#define KSTAT_STALE_ASID     24 // ASIDs loaded over a previous owner's
+                                // translations: a bug, must stay 0
+#define KSTAT_MISSED_SHOOTDOWNS 25 // unmaps that left out a hart that may
+                                // hold the mm's ASID: a bug, must stay 0
 
 // kstat(what + KSTAT_HART(i)): hart i's own count of a per-hart counter
-// (0-4 and 9-13 above); -1 for any other.
+// (0-4, 9-13 and 21-25 above); -1 for any other.
 #define KSTAT_HART(i)        (((i) + 1) << 8)
 
 #endif

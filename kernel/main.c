@@ -89,6 +89,7 @@ start_kernel(uint64 hartid, uint64 dtb_pa)
   kvminit();        // the template's direct map
   vmalloc_init();   // and, with VMSYNC=prealloc, its vmalloc entries
   mm_init();        // init_mm's root, copied from the finished template
+  asid_init();      // how many ASID bits satp has
   mm_borrow_init(mycpu()->idle);   // leave early_pgd for init_mm's root
   proc_init();
   kstack_init();

@@ -214,8 +214,8 @@ mmget(struct mm *mm)
 
 // Drop an owning task. The last one frees the user half and drops the
 // users' mm_count reference. A hart still running on mm keeps translating
-// through its root: only user mappings go, and the caller's own TLB is
-// flushed here.
+// through its root: only user mappings go, and they are shot down on
+// every hart that may hold them.
 void
 mmput(struct mm *mm)
 {
@@ -225,7 +225,7 @@ mmput(struct mm *mm)
   if(old > 1)
     return;
   uvmfree_user(mm->pgd, mm->brk);
-  local_flush_tlb_all();
+  flush_tlb_mm(mm);
   mmdrop(mm);
 }
 
@@ -236,28 +236,40 @@ mm_is_dead(struct mm *mm)
   return __atomic_load_n(&mm->mm_users, __ATOMIC_ACQUIRE) == 0;
 }
 
-// Write satp for pgd and flush this hart's TLB. Every satp write after
-// entry.S's comes through here, so each is counted, and one that points
-// at the template (which no hart may run on, invariant 2) is counted
-// apart: kstat template_satp must stay 0.
+// Load mm into satp on this hart, with its ASID (asid.c), flushing the
+// whole TLB only when the ASID scheme requires it: after a rollover this
+// hart has not caught up with, with ASIDs off, or for init_mm (loaded at
+// boot over early_pgd's global identity map, and by an idle hart). The
+// hart joins mm's cpumask before the write, so a shootdown of mm from
+// then on reaches it. Every satp write after entry.S's and the boot
+// probe of the ASID width comes through here, so each is counted, and
+// one that points at the template (which no hart may run on, invariant
+// 2) is counted apart: kstat template_satp must stay 0.
 static void
-load_pgd(pagetable_t pgd)
+load_mm(struct mm *mm)
 {
   struct cpu *c = mycpu();
-  csr_write(satp, MAKE_SATP(__pa(pgd)));
-  local_flush_tlb_all();
+  int flush_all = 1;
+  uint64 asid = mm == &init_mm ? 0 : asid_for_mm(mm, &flush_all);
+  __atomic_fetch_or(&mm->cpumask, 1UL << c->id, __ATOMIC_ACQ_REL);
+  csr_write(satp, MAKE_SATP(__pa(mm->pgd)) | (asid << SATP_ASID_SHIFT));
+  if(flush_all)
+    local_flush_tlb_all();
+  else
+    c->nr_asid_noflush++;
+  asid_model_load(asid);
   c->nr_satp_writes++;
-  if(pgd == kernel_pagetable)
+  if(mm->pgd == kernel_pagetable)
     c->nr_template_satp++;
 }
 
 // Make next the address space of this hart, for task tsk (Linux's
 // switch_mm). prev is the hart's active_mm (0 only at boot, on
-// early_pgd). Writes satp only if next is not already in it. If it is
-// there but tsk last ran on another hart, this hart's TLB may hold user
-// translations that tsk has since changed there, so flush it: the test
-// reads tsk->cpu, so the caller sets tsk->cpu to this hart only after
-// calling switch_mm. Interrupts must be off.
+// early_pgd). Writes satp only if next is not already in it. No flush is
+// needed when next is already there, even if tsk last ran elsewhere:
+// every change to next's user mappings was shot down on every hart in
+// its cpumask (tlbflush.c, flush_tlb_mm_range), this one included.
+// Interrupts must be off.
 //
 // Both kernel stacks involved must be mapped in next first: tsk's, which
 // it will run on, and the current task's, which we are still running on
@@ -270,9 +282,7 @@ switch_mm(struct mm *prev, struct mm *next, struct proc *tsk)
   vmalloc_sync_stack(next->pgd, tsk);
   vmalloc_sync_stack(next->pgd, myproc());
   if(prev != next)
-    load_pgd(next->pgd);   // satp: boot, exec, or a task with another mm
-  else if(tsk->cpu != mycpu())
-    local_flush_tlb_all();
+    load_mm(next);   // satp: boot, exec, or a task with another mm
 }
 
 // tsk, a kernel thread, is about to run on mm without owning it (Linux's

@@ -25,6 +25,11 @@ struct mm {
   int mm_users;
   int mm_count;
   int id;              // small number for ptdump and ps, never reused soon
+  uint64 context;      // generation | ASID (asid.c); 0 before its first load
+  uint64 cpumask;      // harts that may hold its user translations (bit =
+                       // cpu): set before each load; a hart stays in it
+                       // (Linux keeps every footmark), so a shootdown of
+                       // the mm reaches every hart that ever ran it
 };
 
 #endif

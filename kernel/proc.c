@@ -345,7 +345,7 @@ growproc(int n, int lazy)
     if((uint64)-(int64)n > old)
       return 0;
     uvmdealloc(mm->pgd, old, old + n);
-    local_flush_tlb_all();   // only this hart runs this mm (see switch_mm)
+    flush_tlb_mm_range(mm, PGROUNDUP(old + n), PGROUNDUP(old));
     if(mm->start_brk > old + n)
       mm->start_brk = old + n;   // the heap now starts lower
   }

@@ -43,6 +43,12 @@ struct tlb_mark {
   uint64 flushes, syncs;
 };
 
+// An ASID this hart loaded, in asid.c's model of its TLB.
+struct asid_slot {
+  uint64 asid, gen, epoch;
+};
+#define ASID_TRACK 64       // ASIDs each hart's model remembers
+
 // Per-hart state.
 struct cpu {
   int id;                   // cpu index 0..ncpu-1 (hart ids may differ)
@@ -68,6 +74,18 @@ struct cpu {
   uint64 nr_idle_mm_drops;  // dead borrowed mms the idle task gave back
   struct flush_rec flush_log[FLUSH_LOG]; // the last flushes, oldest first
                             // from flush_log[nr_tlb_flushes % FLUSH_LOG]
+  // ASIDs (asid.c)
+  uint64 active_asid;       // context (generation | ASID) loaded here; 0
+                            // after a rollover until the next switch
+  uint64 tlb_epoch;         // full flushes of this hart, for the model
+  struct asid_slot asid_seen[ASID_TRACK];
+  uint64 nr_full_flushes;   // whole-TLB flushes (local_flush_tlb_all)
+  uint64 nr_asid_noflush;   // mm loads that needed no flush (ASID reuse)
+  uint64 nr_fence_harts;    // harts reached by the remote fences sent here
+  uint64 nr_stale_asid_loads; // ASIDs loaded over a previous owner's
+                            // possible translations: a bug, must be 0
+  uint64 nr_missed_shootdowns; // user unmaps that did not fence a hart
+                            // that may hold the mm's ASID: a bug, must be 0
 };
 
 extern struct cpu cpus[NCPU];

@@ -64,6 +64,7 @@
 
 #define SATP_SV39 (8L << 60)
 #define MAKE_SATP(pgd_pa) (SATP_SV39 | (((uint64)(pgd_pa)) >> 12))
+#define SATP_ASID_SHIFT 44          // satp[59:44]: the ASID
 #define SATP_TO_PA(satp)  (((satp) & ((1UL << 44) - 1)) << 12)
 
 #ifndef __ASSEMBLER__
@@ -106,6 +107,16 @@ static inline void sfence_vma(void) { asm volatile("sfence.vma zero, zero" ::: "
 static inline void sfence_vma_addr(uint64 va)
 {
   asm volatile("sfence.vma %0, zero" :: "r"(va) : "memory");
+}
+// Flush this hart's non-global entries of one ASID: all of them, or one
+// virtual address's.
+static inline void sfence_vma_asid(uint64 asid)
+{
+  asm volatile("sfence.vma zero, %0" :: "r"(asid) : "memory");
+}
+static inline void sfence_vma_addr_asid(uint64 va, uint64 asid)
+{
+  asm volatile("sfence.vma %0, %1" :: "r"(va), "r"(asid) : "memory");
 }
 
 #endif // __ASSEMBLER__

@@ -17,17 +17,18 @@ struct sbiret {
 
 static struct sbiret
 sbi_call(uint64 ext, uint64 fid, uint64 arg0, uint64 arg1, uint64 arg2,
-         uint64 arg3)
+         uint64 arg3, uint64 arg4)
 {
   register uint64 a0 asm("a0") = arg0;
   register uint64 a1 asm("a1") = arg1;
   register uint64 a2 asm("a2") = arg2;
   register uint64 a3 asm("a3") = arg3;
+  register uint64 a4 asm("a4") = arg4;
   register uint64 a6 asm("a6") = fid;
   register uint64 a7 asm("a7") = ext;
   asm volatile("ecall"
                : "+r"(a0), "+r"(a1)
-               : "r"(a2), "r"(a3), "r"(a6), "r"(a7)
+               : "r"(a2), "r"(a3), "r"(a4), "r"(a6), "r"(a7)
                : "memory");
   return (struct sbiret){ .error = a0, .value = a1 };
 }
@@ -36,7 +37,7 @@ sbi_call(uint64 ext, uint64 fid, uint64 arg0, uint64 arg1, uint64 arg2,
 void
 sbi_set_timer(uint64 stime)
 {
-  sbi_call(SBI_EXT_TIME, 0, stime, 0, 0, 0);
+  sbi_call(SBI_EXT_TIME, 0, stime, 0, 0, 0, 0);
 }
 
 // Start a stopped hart at physical address start_pa with a1 = opaque.
@@ -44,7 +45,7 @@ sbi_set_timer(uint64 stime)
 int
 sbi_hart_start(uint64 hartid, uint64 start_pa, uint64 opaque)
 {
-  return sbi_call(SBI_EXT_HSM, 0, hartid, start_pa, opaque, 0).error;
+  return sbi_call(SBI_EXT_HSM, 0, hartid, start_pa, opaque, 0, 0).error;
 }
 
 // Execute sfence.vma for [start, start+size) on the harts in hart_mask
@@ -53,14 +54,23 @@ void
 sbi_remote_sfence_vma(uint64 hart_mask, uint64 start, uint64 size)
 {
   uint64 base = hart_mask ? 0 : -1UL;   // base -1: all harts
-  sbi_call(SBI_EXT_RFENCE, 1, hart_mask, base, start, size);
+  sbi_call(SBI_EXT_RFENCE, 1, hart_mask, base, start, size, 0);
+}
+
+// Execute sfence.vma for [start, start+size) of address space asid on
+// the harts in hart_mask (bit n = hart id n, not 0). Returns once they
+// have. size -1 means every address of asid.
+void
+sbi_remote_sfence_vma_asid(uint64 hart_mask, uint64 start, uint64 size, uint64 asid)
+{
+  sbi_call(SBI_EXT_RFENCE, 2, hart_mask, 0, start, size, asid);
 }
 
 // Power the machine off (QEMU exits).
 void
 sbi_shutdown(void)
 {
-  sbi_call(SBI_EXT_SRST, 0, 0 /* shutdown */, 0 /* no reason */, 0, 0);
+  sbi_call(SBI_EXT_SRST, 0, 0 /* shutdown */, 0 /* no reason */, 0, 0, 0);
   for(;;)
     asm volatile("wfi");
 }

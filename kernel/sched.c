@@ -149,7 +149,6 @@ context_switch(struct proc *prev, struct proc *next)
   prepare_mm(prev, next);
   vmalloc_check_stack_flushed(mark, next);
   vmalloc_check_stack_flushed(mark, prev);   // we run on it until swtch
-  // Only now: switch_mm's flush test compares next->cpu with this hart.
   next->cpu = c;
   c->curr = next;
   c->nr_switches++;

@@ -105,3 +105,13 @@ strlen(const char *s)
     n++;
   return n;
 }
+
+// The number of bits set in x.
+int
+popcount(uint64 x)
+{
+  int n = 0;
+  for(; x; x &= x - 1)
+    n++;
+  return n;
+}

@@ -163,6 +163,11 @@ cpu_counter(struct cpu *c, int what)
   case KSTAT_IDLE_MM_DROPS:   return &c->nr_idle_mm_drops;
   case KSTAT_TEMPLATE_SATP:   return &c->nr_template_satp;
   case KSTAT_REMOTE_FENCES:   return &c->nr_remote_fences;
+  case KSTAT_ASID_NOFLUSH:    return &c->nr_asid_noflush;
+  case KSTAT_FULL_FLUSHES:    return &c->nr_full_flushes;
+  case KSTAT_FENCE_HARTS:     return &c->nr_fence_harts;
+  case KSTAT_STALE_ASID:      return &c->nr_stale_asid_loads;
+  case KSTAT_MISSED_SHOOTDOWNS: return &c->nr_missed_shootdowns;
   }
   return 0;
 }
@@ -190,6 +195,8 @@ sys_kstat(void)
     case KSTAT_MMS:        return mm_nr_in_use();
     case KSTAT_VMALLOC_AREAS: return vmalloc_nr_areas();
     case KSTAT_KERNEL_PT_PAGES: return vmalloc_nr_table_pages();
+    case KSTAT_ASID_BITS:  return asid_bits;
+    case KSTAT_ASID_ROLLOVERS: return asid_nr_rollovers();
     }
   }
   if(cpu_counter(&cpus[0], what) == 0)

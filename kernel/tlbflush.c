@@ -18,6 +18,7 @@
 #include "kernel/riscv.h"
 #include "kernel/spinlock.h"
 #include "kernel/proc.h"
+#include "kernel/mm.h"
 #include "kernel/defs.h"
 
 // Count and log a flush of [start, end) from this hart's TLB that is
@@ -36,7 +37,10 @@ void
 local_flush_tlb_all(void)
 {
   push_off();
+  struct cpu *c = mycpu();
   record_flush(0, ~0UL, 0);
+  c->nr_full_flushes++;
+  c->tlb_epoch++;            // asid.c's model: nothing of any ASID is left
   sfence_vma();
   pop_off();
 }
@@ -68,6 +72,67 @@ flush_tlb_kernel_range(uint64 start, uint64 size)
     sbi_remote_sfence_vma(0, start, size);
   }
   pop_off();
+}
+
+// The SBI hart mask of the harts in cpumask (bit = cpu index).
+static uint64
+hart_mask(uint64 cpumask)
+{
+  uint64 harts = 0;
+  for(int i = 0; i < ncpu; i++)
+    if(cpumask & (1UL << i))
+      harts |= 1UL << cpus[i].hartid;
+  return harts;
+}
+
+// Flush user translations of [start, end) under asid from this hart.
+static void
+local_flush_user(uint64 asid, uint64 start, uint64 end)
+{
+  record_flush(start, end, 0);
+  if(end - start > 16 * PGSIZE){
+    sfence_vma_asid(asid);
+    return;
+  }
+  for(uint64 va = start; va < end; va += PGSIZE)
+    sfence_vma_addr_asid(va, asid);
+}
+
+// Flush mm's user translations of [start, end) from every hart that may
+// hold them: the harts in mm's cpumask, with mm's ASID (Linux's
+// flush_tlb_range). The caller has already cleared the PTEs: a hart that
+// joins the cpumask after we read it walks the new tables. This hart is
+// flushed locally; the others by one SBI remote fence, and only if there
+// are any, so a process that ran on one hart costs no remote fence. The
+// model in asid.c checks that no hart that may hold the ASID was left out
+// (kstat missed_shootdowns).
+void
+flush_tlb_mm_range(struct mm *mm, uint64 start, uint64 end)
+{
+  push_off();
+  struct cpu *c = mycpu();
+  uint64 asid = mm_asid(mm);
+  uint64 mask = __atomic_load_n(&mm->cpumask, __ATOMIC_ACQUIRE);
+  uint64 others = mask & ~(1UL << c->id);
+  if(mask & (1UL << c->id))
+    local_flush_user(asid, start, end);
+  if(others){
+    uint64 size = end - start > 16 * PGSIZE ? -1UL : end - start;
+    sbi_remote_sfence_vma_asid(hart_mask(others), size == -1UL ? 0 : start, size, asid);
+    c->nr_remote_fences++;
+    c->nr_fence_harts += popcount(others);
+  }
+  for(int i = 0; i < ncpu; i++)
+    if(!(mask & (1UL << i)) && asid_model_may_hold(&cpus[i], asid))
+      c->nr_missed_shootdowns++;
+  pop_off();
+}
+
+// All of mm's user translations, everywhere (exit, exec's old mm).
+void
+flush_tlb_mm(struct mm *mm)
+{
+  flush_tlb_mm_range(mm, 0, MAXVA);
 }
 
 // This hart's TLB history up to now, for tlb_flushed_since().

@@ -190,6 +190,9 @@ handle_mm_fault(struct mm *mm, uint64 va)
     kfree(page);
     return -1;
   }
+  // The failed walk may be cached (the privileged spec allows it), so
+  // the retried access could fault again on a real hart.
+  local_flush_tlb_page(va);
   return 0;
 }
 

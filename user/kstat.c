@@ -27,6 +27,13 @@ static const char *names[] = {
   [KSTAT_MMS]           "mms",
   [KSTAT_VMALLOC_AREAS] "vmalloc_areas",
   [KSTAT_KERNEL_PT_PAGES] "kernel_pt_pages",
+  [KSTAT_ASID_BITS]     "asid_bits",
+  [KSTAT_ASID_ROLLOVERS] "asid_rollovers",
+  [KSTAT_ASID_NOFLUSH]  "asid_noflush",
+  [KSTAT_FULL_FLUSHES]  "full_flushes",
+  [KSTAT_FENCE_HARTS]   "fence_harts",
+  [KSTAT_STALE_ASID]    "stale_asid_loads",
+  [KSTAT_MISSED_SHOOTDOWNS] "missed_shootdowns",
 };
 
 #define NCOUNTERS (sizeof(names) / sizeof(names[0]))
