@@ -202,7 +202,13 @@ grade: deps
 	@$(MAKE) --no-print-directory all
 	@python3 grade/grade.py $(LAB)
 
-.PHONY: starter grade
+# make gradescope LAB=<name> OUT=<dir>: DIR/canopy-<name>-autograder.zip,
+# the lab's Gradescope autograder (setup.sh, run_autograder at its top).
+gradescope:
+	@test -n "$(LAB)" -a -n "$(OUT)" || { echo "usage: make gradescope LAB=<name> OUT=<dir>"; exit 2; }
+	@python3 scripts/gradescope.py --lab $(LAB) --out $(OUT)
+
+.PHONY: starter grade gradescope
 
 clean:
 	rm -f $(K)/*.o $(K)/ktest/*.o $(K)/vmsync.stamp $(K)/kernel $(K)/kernel.pass1 $(K)/kernel.asm $(K)/kernel.sym \

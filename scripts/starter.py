@@ -88,8 +88,11 @@ def tracked_files(repo):
         dirs[:] = keep
         for f in sorted(files):
             rel = rel_top + f
-            if not ignored(rel, False, patterns):
-                out.append(rel)
+            # A git worktree's .git is a file naming the main repository:
+            # copied, it would make the new tree's git commands act there.
+            if f == ".git" or ignored(rel, False, patterns):
+                continue
+            out.append(rel)
     return out
 
 
