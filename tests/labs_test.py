@@ -141,6 +141,43 @@ def check_solution(lab, tmp):
     return results
 
 
+def ci_problems(tree, lab):
+    """What is wrong with the student tree's GitHub Actions workflow: it
+    must run on push, install the toolchain with make deps and grade lab."""
+    path = os.path.join(tree, starter.CI_PATH)
+    try:
+        text = open(path).read()
+    except OSError:
+        return ["%s is missing" % starter.CI_PATH]
+    try:
+        import yaml
+    except ImportError:
+        yaml = None
+    if yaml is None:   # no parser here: the lines that matter
+        ok = re.search(r"^on:\n\s+push:", text, re.M) and "run: make deps" in text and \
+            "make grade LAB=%s" % lab in text
+        return [] if ok else ["%s does not push-trigger make deps and make grade LAB=%s"
+                              % (starter.CI_PATH, lab)]
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        return ["%s is not YAML: %s" % (starter.CI_PATH, e)]
+    problems = []
+    on = doc.get(True, doc.get("on"))   # YAML 1.1 reads the key on as True
+    if not isinstance(on, dict) or "push" not in on:
+        problems.append("the workflow does not run on push")
+    runs = [st.get("run", "") for job in doc.get("jobs", {}).values()
+            for st in job.get("steps", [])]
+    deps = [i for i, r in enumerate(runs) if re.search(r"\bmake deps\b", r)]
+    graded = [i for i, r in enumerate(runs) if re.search(r"\bmake grade LAB=%s\b" % lab, r)]
+    if not deps or not graded or deps[0] > graded[0]:
+        problems.append("the workflow's steps do not run make deps, then make grade LAB=%s: %r"
+                        % (lab, runs))
+    if "@LAB@" in text:
+        problems.append("the workflow still says @LAB@")
+    return problems
+
+
 def starter_problems(tree, lab):
     problems = []
     for rel in starter.tracked_files(tree):
@@ -159,6 +196,7 @@ def starter_problems(tree, lab):
     for f in ("README.md", "answers-%s.txt" % lab, "lab.json"):
         if not os.path.exists(os.path.join(tree, "labs", lab, f)):
             problems.append("labs/%s/%s is missing" % (lab, f))
+    problems += ci_problems(tree, lab)
     status, out = sh(["git", "rev-list", "--count", "HEAD"], tree, 30)
     if status != 0 or out.strip() != "1":
         problems.append("git rev-list --count HEAD: %s" % out.strip())
