@@ -191,6 +191,21 @@ test: deps
 	@$(MAKE) --no-print-directory all
 	@python3 tests/run.py --cpus $(CPUS) --mem $(MEM)
 
+# ---- the container (docs/setup.md) -------------------------------------------
+# make docker-shell: build the image of ./Dockerfile (Debian 12 with the
+# toolchain) and open a shell in it with this tree mounted at /canopy, as
+# your own uid; then make qemu, make test... as on Linux.
+DOCKER ?= docker
+DOCKER_IMAGE ?= canopy-dev
+docker-image:
+	@command -v $(DOCKER) >/dev/null 2>&1 || { echo "*** no $(DOCKER): install Docker Desktop (macOS, Windows) or docker.io (Linux); see docs/setup.md"; exit 1; }
+	$(DOCKER) build -t $(DOCKER_IMAGE) .
+
+docker-shell: docker-image
+	$(DOCKER) run --rm -it -u $$(id -u):$$(id -g) -v "$(CURDIR)":/canopy -w /canopy $(DOCKER_IMAGE)
+
+.PHONY: docker-image docker-shell
+
 # ---- labs (docs/instructors.md) --------------------------------------------
 # make starter LAB=<name> OUT=<dir>: write a lab's student tree (a git repo).
 # make grade [LAB=<name>]: grade this tree's labs (GRADE_JSON=path: Gradescope).
