@@ -187,6 +187,13 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@python3 tests/bench.py --cpus $(CPUS) --mem $(MEM)
 
+# A picture of every page table (docs/ptview.md): boots headless, runs a
+# small workload, reads the tables through gdb, writes PTVIEW (an HTML page).
+PTVIEW ?= ptview.html
+ptview: deps
+	@$(MAKE) --no-print-directory all
+	@python3 scripts/ptview.py --cpus $(CPUS) --mem $(MEM) --out $(PTVIEW)
+
 test: deps
 	@$(MAKE) --no-print-directory all
 	@python3 tests/run.py --cpus $(CPUS) --mem $(MEM)
@@ -229,6 +236,6 @@ clean:
 	rm -f $(K)/*.o $(K)/ktest/*.o $(K)/vmsync.stamp $(K)/kernel $(K)/kernel.pass1 $(K)/kernel.asm $(K)/kernel.sym \
 	  $(K)/ksyms.S $(K)/ksyms0.S $(U)/*.o $(U)/_* $(U)/*.asm $(U)/lib/*.o \
 	  $(U)/lib/usys.S mkfs/mkfs mkfs/fsck fs.img
-	rm -rf tests/__pycache__ tests/out
+	rm -rf tests/__pycache__ tests/out ptview.html
 
-.PHONY: all qemu test bench clean deps print-qemu print-ucc print-uld FORCE
+.PHONY: all qemu test bench ptview clean deps print-qemu print-ucc print-uld FORCE
