@@ -232,7 +232,7 @@ def render(snap):
     col_by_pgd = {col.pgd: k for k, col in enumerate(cols)}
 
     # -- harts, above the columns they run on
-    hart_top, hart_h = 96, 76
+    hart_top, hart_h = 96, 86
     on_col = {}
     for h in snap["harts"]:
         k = col_by_pgd.get(h["root"])
@@ -249,16 +249,16 @@ def render(snap):
             lines = ["hart %d" % h["hart"], task_label(t) if len(hs) == 1 else
                      short_label(t) if t else "no task"]
             borrowed = t is not None and t["kthread"]
-            if borrowed:
-                lines.append("borrows " + ("init_mm" if col.kind == "init_mm" else
-                                           "template" if col.kind == "template" else
-                                           "mm %s" % col.root.get("id")))
+            if borrowed:   # a kernel thread: on the mm it borrows (active_mm)
+                lines += ["borrows", "init_mm" if col.kind == "init_mm" else
+                          "the template" if col.kind == "template" else
+                          "mm %s" % col.root.get("id")]
             else:
                 lines.append("its own mm")
             attrs = 'id="hart-%d" data-hart="%d" data-root="%d" data-task="%s"%s' % (
                 h["hart"], h["hart"], h["root"], esc(task_label(t)),
                 ' data-borrowed="%s"' % esc(col.root.get("id")) if borrowed else "")
-            box(svg, x, hart_top, w, hart_h, "hart", lines, attrs, ["b", "", "s"])
+            box(svg, x, hart_top, w, hart_h, "hart", lines, attrs, ["b", "", "s", "s"])
             cls = "satp borrowed" if borrowed else "satp"
             svg.back.append('<path class="%s" data-hart="%d" d="M%d %d L%d %d" '
                             'marker-end="url(#arrow-hart)"/>'
@@ -331,6 +331,8 @@ def render(snap):
         y = user_top + 26
         if col.kind == "template":
             svg.text(x + 4, y + 18, "none: the template maps no user memory", "note")
+        elif not user_rows[k]:
+            svg.text(x + 4, y + 18, "none: no user memory", "note")
         for i in user_rows[k]:
             lv = [v for v in col.root.get("leaves", []) if v[0] >> 30 == i]
             runs = user_ranges(lv)
