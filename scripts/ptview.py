@@ -307,16 +307,20 @@ def render(snap):
     shared = [i for i in kidx if present(tmpl_entries[i])]
     width = max(xs[-1] + COL_W + GAP + MARGIN, 980)
     tw = 230
-    step = (width - 2 * MARGIN - tw) / max(1, len(shared) - 1) if len(shared) > 1 else 0
-    table_x = {}
+    # Spread over the width; in several rows when they do not fit side by
+    # side (VMSYNC=prealloc has all 64 vmalloc entries).
+    per_row = max(1, min(len(shared), (width - 2 * MARGIN + 24) // (tw + 24)))
+    nrows = (len(shared) + per_row - 1) // per_row
+    step = (width - 2 * MARGIN - tw) / max(1, per_row - 1)
+    table_x, table_y = {}, {}
     for n, i in enumerate(shared):
-        x = int(MARGIN + n * step) if len(shared) > 1 else (width - tw) // 2
-        table_x[i] = x
+        x = int(MARGIN + (n % per_row) * step) if per_row > 1 else (width - tw) // 2
+        table_x[i], table_y[i] = x, table_top + (n // per_row) * (92 + 30)
         users = sum(1 for col in cols if col.kind != "template" and
                     entry_state(col, i, tmpl_entries) == "shared")
         lines = ["pmd of entry %d" % i, region(i, c), "pa 0x%x" % pte_pa(tmpl_entries[i]),
                  "template + %d root%s" % (users, "" if users == 1 else "s")]
-        box(svg, x, table_top, tw, 92, "table shared", lines,
+        box(svg, x, table_y[i], tw, 92, "table shared", lines,
             'id="table-%d" data-index="%d" data-table="%d"' % (i, i, pte_pa(tmpl_entries[i])))
 
     # -- the columns
@@ -368,7 +372,7 @@ def render(snap):
             if i in table_x and st in ("template", "shared", "unsynced"):
                 # Out of the row's right end into the gutter, down the
                 # gutter below the last row, then a curve to the table.
-                tx, ty = table_x[i] + tw // 2, table_top
+                tx, ty = table_x[i] + tw // 2, table_y[i]
                 x1, y1 = x + COL_W, y + ROW_H // 2
                 gx = x1 + 8 + r * (GAP - 28) // max(1, len(kidx) - 1)
                 gy = kern_rows_top + len(kidx) * (ROW_H + ROW_GAP) + 6
@@ -380,7 +384,7 @@ def render(snap):
         svg.front.append("</g>")
 
     # -- legend
-    leg_top = table_top + 92 + 40
+    leg_top = table_top + max(1, nrows) * (92 + 30) + 10
     legend = [("entry user", "a user-half root entry of a process, with its pages below"),
               ("entry kernel template", "kernel_pagetable's entry: what every root copies"),
               ("entry kernel shared", "shared: the same entry as the template's, so the same table"),
