@@ -6,7 +6,9 @@ For every lab in labs/ (a labs/<name>/lab.json):
   labs_<lab>_starter_cut           scripts/starter.py writes the student
                                    tree: no marker or //> line left, no
                                    mutants, no other lab, the handout, a git
-                                   repository with one commit and no change
+                                   repository with one commit and no change,
+                                   and a GitHub Actions workflow that runs on
+                                   push: make deps, then make grade LAB=<lab>
   labs_<lab>_starter_builds        make in the student tree
   labs_<lab>_starter_usertests     it boots and passes usertests -q
   labs_<lab>_starter_fails_lab_tests  every graded test fails on it
@@ -25,6 +27,18 @@ For every lab in labs/ (a labs/<name>/lab.json):
                                    pass everything is graded by the
                                    instructor's grader (0); grades.csv and
                                    one JSON per student
+  labs_gradescope_zip              make gradescope LAB=ptwalk: setup.sh and an
+                                   executable run_autograder at the zip's top,
+                                   no mutants, no marker left (no solution)
+  labs_gradescope_solution_full_marks  the zip unpacked in a scratch
+                                   AUTOGRADER_ROOT, the solution tree as the
+                                   submission: full marks in results.json with
+                                   Gradescope's fields, and the visibilities
+                                   set in lab.json
+  labs_gradescope_starter_low_score    the starter: under half marks, each
+                                   failed test with its output
+  labs_gradescope_build_failure_zero   a tree that does not compile: score
+                                   0, the compiler's error in the output
 
 Copies reuse this tree's build products (timestamps kept), so only what a
 cut or a patch changed is rebuilt. Work items run in parallel (--labs-jobs,
