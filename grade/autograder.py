@@ -44,6 +44,39 @@ def listed_tests(lab, tree):
     return out
 
 
+def grade(lab, root, results, t0):
+    """Prepare and grade the submission; returns None once the grader has
+    written results, else why there are none."""
+    sub = os.path.join(root, "submission")
+    work = os.path.join(root, "work")
+    m = submission.manifest(lab, SOURCE)
+    limits = m.get("time_limits", {})
+    limit = limits.get("build", 600) + limits.get("total", 600)
+    shutil.rmtree(work, ignore_errors=True)
+    if not os.path.isdir(sub):
+        return "no submission: %s does not exist" % sub
+    why = submission.prepare(lab, sub, SOURCE, work, instructor=SOURCE)
+    if why:
+        return why
+    mine = results + ".grader"   # the grader's own file: did it write one?
+    if os.path.exists(mine):
+        os.unlink(mine)
+    try:
+        p = subprocess.run([sys.executable, m["grader"], "--json", mine], cwd=work,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           universal_newlines=True, timeout=limit)
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
+        sys.stdout.write(out)
+        return "grading took more than %d s:\n%s" % (limit, out[-3000:])
+    sys.stdout.write(p.stdout)
+    if not os.path.exists(mine):
+        return "the grader wrote no results (exit status %d):\n%s" % (p.returncode,
+                                                                      p.stdout[-3000:])
+    os.replace(mine, results)
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser(description="Gradescope's run_autograder for a canopy lab.")
     ap.add_argument("--lab", required=True)
@@ -53,41 +86,17 @@ def main():
     t0 = time.monotonic()
     root = os.path.abspath(a.root)
     results = os.path.join(root, "results", "results.json")
-    sub = os.path.join(root, "submission")
-    work = os.path.join(root, "work")
     try:
         tests = listed_tests(a.lab, SOURCE)
     except (OSError, subprocess.SubprocessError, ValueError) as e:
         tests = []
         print("autograder: cannot list the tests: %r" % e)
+    # Written first, replaced below: whatever happens, Gradescope finds a file.
     write_results(results, failure_doc("the autograder did not finish", 0, tests))
-    m = submission.manifest(a.lab, SOURCE)
-    limits = m.get("time_limits", {})
-    limit = limits.get("build", 600) + limits.get("total", 600)
-
-    shutil.rmtree(work, ignore_errors=True)
-    if not os.path.isdir(sub):
-        why = "no submission: %s does not exist" % sub
-    else:
-        why = submission.prepare(a.lab, sub, SOURCE, work, instructor=SOURCE)
-    if why:
-        print("autograder: " + why)
-        write_results(results, failure_doc(why, time.monotonic() - t0, tests))
-        return 0
-    os.unlink(results)   # the grader writes it; if it does not, we do below
-    text = ""
     try:
-        p = subprocess.run([sys.executable, m["grader"], "--json", results], cwd=work,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           universal_newlines=True, timeout=limit)
-        text = p.stdout
-        why = None if os.path.exists(results) else \
-            "the grader wrote no results (exit status %d):\n%s" % (p.returncode, text[-3000:])
-    except subprocess.TimeoutExpired as e:
-        out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
-        text = out
-        why = "grading took more than %d s:\n%s" % (limit, out[-3000:])
-    sys.stdout.write(text)
+        why = grade(a.lab, root, results, t0)
+    except Exception as e:   # a strange submission (unreadable files...) or a bug here
+        why = "the autograder failed: %r" % e
     if why:
         print("autograder: " + why)
         write_results(results, failure_doc(why, time.monotonic() - t0, tests))

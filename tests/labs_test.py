@@ -333,9 +333,10 @@ def check_batch(tmp, lab="ptwalk"):
 
 def run_autograder(zip_path, root, sub_files, edit_manifest=None):
     """Unpack the autograder zip into root/source as Gradescope does, lay
-    sub_files(dir) into root/submission, run root/source/run_autograder
-    with AUTOGRADER_ROOT=root. Returns (results.json as a dict or None,
-    its output)."""
+    sub_files(dir) into root/submission, copy run_autograder to
+    root/run_autograder and run it there, with AUTOGRADER_ROOT=root (as
+    Gradescope does). Returns (results.json as a dict or None, its
+    output)."""
     import zipfile
     src = os.path.join(root, "source")
     with zipfile.ZipFile(zip_path) as z:
@@ -352,8 +353,9 @@ def run_autograder(zip_path, root, sub_files, edit_manifest=None):
             json.dump(m, f)
     sub_files(os.path.join(root, "submission"))
     env = dict(os.environ, AUTOGRADER_ROOT=root)
+    shutil.copy2(os.path.join(src, "run_autograder"), os.path.join(root, "run_autograder"))
     try:
-        p = subprocess.run([os.path.join(src, "run_autograder")], cwd=root, env=env,
+        p = subprocess.run([os.path.join(root, "run_autograder")], cwd=root, env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            universal_newlines=True, timeout=GRADE_TIMEOUT + BUILD_TIMEOUT)
         out = p.stdout
@@ -387,6 +389,12 @@ def check_gradescope(tmp, lab="ptwalk"):
         else []
     problems += ["the zip holds %s" % n for n in names if n.startswith("grade/mutants/")
                  or labs_marker_in_zip(zip_path, n)]
+    with zipfile.ZipFile(zip_path) as z:
+        for entry in ("setup.sh", "run_autograder"):
+            if entry in names:
+                status, out = shell_syntax(z.read(entry).decode())
+                if status != 0:
+                    problems.append("%s: sh -n: %s" % (entry, out.strip()))
     results = [(name, not problems, "; ".join(problems))]
 
     def tree_of(src, files=None):
@@ -457,6 +465,13 @@ def check_gradescope(tmp, lab="ptwalk"):
             problems.append("tests: %r" % doc.get("tests"))
     results.append(("labs_gradescope_build_failure_zero", not problems, "; ".join(problems)))
     return results
+
+
+def shell_syntax(text):
+    """sh -n on text: (status, messages)."""
+    p = subprocess.run(["sh", "-n"], input=text, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, universal_newlines=True, timeout=30)
+    return p.returncode, p.stdout
 
 
 def labs_marker_in_zip(zip_path, name):

@@ -34,6 +34,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -96,18 +97,26 @@ def find_chromium():
 
 
 def chromium(browser, tmpdir, args):
-    """Run headless Chromium with a fresh profile; returns (status, stdout)."""
+    """Run headless Chromium with a fresh profile, in a session of its own
+    so that a time-out kills its helper processes too. Returns (status,
+    stdout)."""
     profile = os.path.join(tmpdir, "chromium-profile-%d" % len(os.listdir(tmpdir)))
     env = dict(os.environ, HOME=tmpdir)
+    p = subprocess.Popen([browser] + CHROME_FLAGS + ["--user-data-dir=" + profile] + args,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         stdin=subprocess.DEVNULL, universal_newlines=True, env=env,
+                         start_new_session=True)
     try:
-        p = subprocess.run([browser] + CHROME_FLAGS + ["--user-data-dir=" + profile] + args,
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                           stdin=subprocess.DEVNULL, universal_newlines=True, env=env,
-                           timeout=CHROME_TIMEOUT, start_new_session=True)
-        return p.returncode, p.stdout
+        out, _ = p.communicate(timeout=CHROME_TIMEOUT)
+        return p.returncode, out
     except subprocess.TimeoutExpired:
         return -1, "(chromium took more than %d s)" % CHROME_TIMEOUT
     finally:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)   # its helpers, if any outlived it
+        except OSError:
+            pass
+        p.wait()
         shutil.rmtree(profile, ignore_errors=True)
 
 
