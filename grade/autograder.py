@@ -44,7 +44,7 @@ def listed_tests(lab, tree):
     return out
 
 
-def grade(lab, root, results, t0):
+def grade(lab, root, results):
     """Prepare and grade the submission; returns None once the grader has
     written results, else why there are none."""
     sub = os.path.join(root, "submission")
@@ -94,7 +94,7 @@ def main():
     # Written first, replaced below: whatever happens, Gradescope finds a file.
     write_results(results, failure_doc("the autograder did not finish", 0, tests))
     try:
-        why = grade(a.lab, root, results, t0)
+        why = grade(a.lab, root, results)
     except Exception as e:   # a strange submission (unreadable files...) or a bug here
         why = "the autograder failed: %r" % e
     if why:

@@ -637,7 +637,7 @@ def machine_snapshot():
                           mm=mm["pgd"] if mm else None,
                           active_mm=active["pgd"] if active else None))
     satps = hart_satps()
-    cpus_addr, cpus_sym = kernel_symbol_address("cpus")
+    cpus_addr, _ = kernel_symbol_address("cpus")
     ncpu = int(gdb.Value(read_kernel(kernel_symbol_address("ncpu")[0], 4),
                          gdb.lookup_type("int")))
     harts = []

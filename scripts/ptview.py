@@ -127,7 +127,6 @@ def model(snap):
             # A root that is the template itself (a hart or mm on it):
             # the template column stands for it.
             cols[0].root.update(dict(r, owner="kernel_pagetable"))
-            cols[0].also_mm = r
             continue
         kind = "init_mm" if r.get("init_mm") else "process"
         rest.append(Column(r, kind))
@@ -425,11 +424,11 @@ def render(snap):
     body = "\n".join(DEFS + head + svg.back + svg.front)
     page = PAGE % dict(
         title=esc(title), width=width, height=height, svg=body, style=STYLE,
-        tasks=task_table(snap, cols, by_pgd), check=CHECK_SCRIPT)
+        tasks=task_table(snap, cols), check=CHECK_SCRIPT)
     return page
 
 
-def task_table(snap, cols, by_pgd):
+def task_table(snap, cols):
     names = {}
     for col in cols:
         names[col.pgd] = {"template": "kernel_pagetable", "init_mm": "init_mm"}.get(
