@@ -3,7 +3,6 @@
 
     python3 scripts/gradescope.py --lab vmsync --out DIR
         writes DIR/canopy-vmsync-autograder.zip
-    python3 scripts/gradescope.py --lab vmsync --out DIR --with-build   (tests)
 
 The zip is the lab's reference tree: the starter (scripts/starter.py)
 with the instructor's copies of the lab's protected files laid over it
@@ -12,8 +11,6 @@ the starter, tests/, the self-tests...; other labs' markers cut away as in
 the starter). At its top are Gradescope's two entry points, from
 grade/gradescope/: setup.sh (installs the toolchain, builds the tree) and
 run_autograder (grade/autograder.py). It holds no solution of the lab.
-With --with-build this tree's build products go in too, timestamps kept,
-so that a test can run the autograder without a full build.
 """
 import argparse
 import os
@@ -33,9 +30,9 @@ import submission  # noqa: E402
 ENTRY_POINTS = ("setup.sh", "run_autograder")
 
 
-def reference_tree(lab, out, with_build=False):
+def reference_tree(lab, out):
     """Write the lab's reference tree (see above) to out."""
-    starter.make_starter(lab, out, with_build=with_build, git=False)
+    starter.make_starter(lab, out, git=False)
     for rel in submission.protected(lab, REPO):
         src, dst = os.path.join(REPO, rel), os.path.join(out, rel)
         os.makedirs(os.path.dirname(dst), exist_ok=True)
@@ -82,8 +79,6 @@ def main():
     p = argparse.ArgumentParser(description="Pack a lab's Gradescope autograder zip.")
     p.add_argument("--lab", required=True)
     p.add_argument("--out", required=True, help="directory for canopy-<lab>-autograder.zip")
-    p.add_argument("--with-build", action="store_true",
-                   help="include this tree's build products (tests only)")
     a = p.parse_args()
     if a.lab not in starter.all_labs(REPO):
         print("gradescope: no lab %r (labs: %s)" % (a.lab, ", ".join(starter.all_labs(REPO))),
@@ -94,7 +89,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="canopy-gradescope-")
     try:
         tree = os.path.join(tmp, "source")
-        reference_tree(a.lab, tree, a.with_build)
+        reference_tree(a.lab, tree)
         n = write_zip(tree, path)
     except (starter.StarterError, labcut.MarkerError, OSError) as e:
         print("gradescope: %s" % e, file=sys.stderr)

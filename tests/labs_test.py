@@ -340,11 +340,13 @@ def run_autograder(zip_path, root, sub_files, edit_manifest=None):
     import zipfile
     src = os.path.join(root, "source")
     with zipfile.ZipFile(zip_path) as z:
-        for info in z.infolist():
-            z.extract(info, src)
+        for info in z.infolist():   # as unzip does: modes and times kept
+            path = z.extract(info, src)
             mode = info.external_attr >> 16
             if mode:
-                os.chmod(os.path.join(src, info.filename), mode & 0o777)
+                os.chmod(path, mode & 0o777)
+            t = time.mktime(info.date_time + (0, 0, -1))
+            os.utime(path, (t, t))
     if edit_manifest:
         path = os.path.join(src, edit_manifest[0])
         m = json.load(open(path))
@@ -405,7 +407,8 @@ def check_gradescope(tmp, lab="ptwalk"):
                 shutil.copy2(os.path.join(src, rel), d)
         return lay
 
-    # Build products in the source, as setup.sh's make would leave them.
+    # Build products in the source, as setup.sh's make would leave them:
+    # this tree's, older than the files the cut changed, which are rebuilt.
     def with_build(root):
         src = os.path.join(root, "source")
         for rel in starter.build_products(REPO):
