@@ -15,7 +15,10 @@ workload, gdb's `ptdump --html`), then checks the page it wrote:
                           what each grow added; a legend
   ptview_harts            one box per hart, pointing at a drawn root; a
                           hart running a kernel thread says which mm it
-                          borrows, one running a process does not
+                          borrows, one running a process does not; at
+                          least one hart runs a kernel thread (ptview
+                          stops the machine again until one does, a few
+                          times, preferring one on a process's mm)
   ptview_same_as_render   re-rendering the snapshot gdb saved gives the
                           page gdb wrote (the gdb command and make ptview
                           draw the same page)
@@ -249,6 +252,7 @@ def check_structure(page, snap, grows, res):
 def check_harts(page, snap, res):
     problems = []
     boxes = page.find("g", "hart")
+    kthreads = 0
     pgds = {int(col["data-pgd"]) for col in page.find("g", "column")}
     tasks = {t["addr"]: t for t in snap["tasks"]}
     if len(boxes) != len(snap["harts"]):
@@ -265,9 +269,13 @@ def check_harts(page, snap, res):
         t = tasks.get(h["task"])
         text = " ".join(page.texts.get(b["id"], []))
         kthread = t is not None and t["kthread"]
+        kthreads += kthread
         if kthread != ("borrows" in text) or kthread != ("data-borrowed" in b):
             problems.append("hart %d runs %s but its box says %r"
                             % (h["hart"], t and t["name"], text))
+    if not kthreads:
+        problems.append("no hart runs a kernel thread (on a borrowed mm) in %d tries"
+                        % ptview.SNAPSHOT_TRIES)
     res.check("ptview_harts", not problems, "; ".join(problems))
 
 
