@@ -197,9 +197,31 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@python3 tests/bench.py --cpus $(CPUS) --mem $(MEM)
 
+# A picture of every page table (docs/ptview.md): boots headless, runs a
+# small workload, reads the tables through gdb, writes PTVIEW (an HTML page).
+PTVIEW ?= ptview.html
+ptview: deps
+	@$(MAKE) --no-print-directory all
+	@python3 scripts/ptview.py --cpus $(CPUS) --mem $(MEM) --out $(PTVIEW)
+
 test: deps
 	@$(MAKE) --no-print-directory all
 	@python3 tests/run.py --cpus $(CPUS) --mem $(MEM)
+
+# ---- the container (docs/setup.md) -------------------------------------------
+# make docker-shell: build the image of ./Dockerfile (Debian 12 with the
+# toolchain) and open a shell in it with this tree mounted at /canopy, as
+# your own uid; then make qemu, make test... as on Linux.
+DOCKER ?= docker
+DOCKER_IMAGE ?= canopy-dev
+docker-image:
+	@command -v $(DOCKER) >/dev/null 2>&1 || { echo "*** no $(DOCKER): install Docker Desktop (macOS, Windows) or docker.io (Linux); see docs/setup.md"; exit 1; }
+	$(DOCKER) build -t $(DOCKER_IMAGE) .
+
+docker-shell: docker-image
+	$(DOCKER) run --rm -it -u $$(id -u):$$(id -g) -v "$(CURDIR)":/canopy -w /canopy $(DOCKER_IMAGE)
+
+.PHONY: docker-image docker-shell
 
 # ---- labs (docs/instructors.md) --------------------------------------------
 # make starter LAB=<name> OUT=<dir>: write a lab's student tree (a git repo).
@@ -212,12 +234,18 @@ grade: deps
 	@$(MAKE) --no-print-directory all
 	@python3 grade/grade.py $(LAB)
 
-.PHONY: starter grade
+# make gradescope LAB=<name> OUT=<dir>: DIR/canopy-<name>-autograder.zip,
+# the lab's Gradescope autograder (setup.sh, run_autograder at its top).
+gradescope:
+	@test -n "$(LAB)" -a -n "$(OUT)" || { echo "usage: make gradescope LAB=<name> OUT=<dir>"; exit 2; }
+	@python3 scripts/gradescope.py --lab $(LAB) --out $(OUT)
+
+.PHONY: starter grade gradescope
 
 clean:
 	rm -f $(K)/*.o $(K)/ktest/*.o $(K)/vmsync.stamp $(K)/asid.stamp $(K)/kernel $(K)/kernel.pass1 $(K)/kernel.asm $(K)/kernel.sym \
 	  $(K)/ksyms.S $(K)/ksyms0.S $(U)/*.o $(U)/_* $(U)/*.asm $(U)/lib/*.o \
 	  $(U)/lib/usys.S mkfs/mkfs mkfs/fsck fs.img
-	rm -rf tests/__pycache__ tests/out
+	rm -rf tests/__pycache__ tests/out ptview.html
 
-.PHONY: all qemu test bench clean deps print-qemu print-ucc print-uld FORCE
+.PHONY: all qemu test bench ptview clean deps print-qemu print-ucc print-uld FORCE

@@ -7,14 +7,16 @@ Each entry of subs/ is one student, named by the entry:
 
   subs/alice/          a student tree (a clone of their repository)
   subs/bob.patch       a unified diff against the starter (patch -p1)
+  subs/carol/          loose files (vmalloc.c, answers-vmsync.txt...)
 
-For each student the grader builds a private copy: the starter (cut from
-this tree) with the patch applied, or the student's tree. The instructor's
-copies of the files listed under "protected" in labs/<lab>/lab.json (the
-graders, tests/, the self-tests, the programs the graders run, the
-Makefile) replace the student's, so a submission cannot change how it is
-graded. Build products are reused: a file whose bytes equal the starter's
-keeps the starter's timestamp and only the others are recompiled.
+For each student the grader builds a private copy (grade/submission.py,
+shared with Gradescope's run_autograder): the starter (cut from this
+tree) with the student's files or patch, and the instructor's copies of
+the files listed under "protected" in labs/<lab>/lab.json (the graders,
+tests/, the self-tests, the programs the graders run, the Makefile), so a
+submission cannot change how it is graded. Build products are reused: a
+file whose bytes equal the starter's keeps the starter's timestamp and
+only the others are recompiled.
 
 Writes results/<student>.json (Gradescope's results.json format),
 results/<student>.txt (the grader's output) and results/grades.csv
@@ -24,7 +26,6 @@ only.
 import argparse
 import concurrent.futures
 import csv
-import filecmp
 import json
 import os
 import re
@@ -36,60 +37,10 @@ import tempfile
 GRADE_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(GRADE_DIR)
 sys.path.insert(0, os.path.join(REPO, "scripts"))
+sys.path.insert(0, GRADE_DIR)
 import starter  # noqa: E402
-
-
-def copy_over(src_root, rel, dst_root, ref_root):
-    """Copy src_root/rel to dst_root/rel; keep the reference's timestamp
-    when the bytes are the reference's, else the file is new (now)."""
-    src, dst, ref = (os.path.join(r, rel) for r in (src_root, dst_root, ref_root))
-    os.makedirs(os.path.dirname(dst), exist_ok=True)
-    if os.path.isfile(ref) and filecmp.cmp(src, ref, shallow=False):
-        shutil.copy2(ref, dst)
-    else:
-        if os.path.exists(dst):
-            os.unlink(dst)
-        shutil.copyfile(src, dst)
-        shutil.copymode(src, dst)
-
-
-def protected(lab):
-    manifest = json.load(open(os.path.join(REPO, "labs", lab, "lab.json")))
-    out = []
-    for p in manifest.get("protected", []) + ["labs/%s/lab.json" % lab]:
-        full = os.path.join(REPO, p)
-        if os.path.isdir(full):
-            out += [os.path.relpath(os.path.join(t, f), REPO)
-                    for t, ds, fs in os.walk(full)
-                    for f in fs if "__pycache__" not in t and "/mutants" not in t + "/"
-                    and not f.endswith(".o") and "/out" not in t]
-        elif os.path.exists(full):
-            out.append(p)
-    return out
-
-
-def prepare(lab, sub, ref, work):
-    """Build the tree to grade for submission sub in work. Returns None or
-    a reason it could not be prepared."""
-    if os.path.isdir(sub):
-        os.makedirs(work)
-        for rel in starter.tracked_files(sub):
-            copy_over(sub, rel, work, ref)
-    else:
-        shutil.copytree(ref, work, symlinks=True)
-        p = subprocess.run(["patch", "-p1", "-s", "-f", "-i", os.path.abspath(sub)], cwd=work,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           universal_newlines=True)
-        if p.returncode != 0:
-            return "the patch does not apply: " + p.stdout[-500:]
-    for rel in protected(lab):
-        copy_over(REPO, rel, work, ref)
-    for rel in starter.build_products(ref):
-        dst = os.path.join(work, rel)
-        if not os.path.exists(dst):
-            os.makedirs(os.path.dirname(dst), exist_ok=True)
-            shutil.copy2(os.path.join(ref, rel), dst)
-    return None
+from submission import prepare  # noqa: E402
+from gradelib import failure_doc, write_results  # noqa: E402
 
 
 def grade_one(lab, sub, ref, tmp, out, limit):
@@ -114,9 +65,7 @@ def grade_one(lab, sub, ref, tmp, out, limit):
             text = (e.stdout or b"").decode(errors="replace") + "\n(time limit %d s)" % limit
     if status != "graded" or not os.path.exists(json_path):
         status = status if status != "graded" else "no result"
-        with open(json_path, "w") as f:
-            json.dump(dict(score=0, tests=[], output="%s: %s" % (status, text[-3000:])), f,
-                      indent=2)
+        write_results(json_path, failure_doc("%s: %s" % (status, text[-3000:])))
     with open(os.path.join(out, student + ".txt"), "w") as f:
         f.write(text)
     shutil.rmtree(work, ignore_errors=True)

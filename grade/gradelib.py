@@ -290,6 +290,12 @@ class Lab:
         p.add_argument("--list", action="store_true", help="list the tests and exit")
         a = p.parse_args(argv)
         tests = [t for t in self.tests if not a.tests or t.name in a.tests]
+        try:   # a typo in lab.json's visibility is the instructor's, say so now
+            for t in tests:
+                visibility(self.manifest, t.name)
+        except ValueError as e:
+            print("grade: %s" % e)
+            return 2
         if a.list:
             for t in tests:
                 print("%-36s %3d points, %3d s" % (t.name, t.points, t.timeout))
@@ -322,7 +328,7 @@ class Lab:
         total = sum(t.points for t in tests)
         print("Score: %d/%d" % (score, total), flush=True)
         if a.json:
-            self.write_json(a.json, results, time.monotonic() - t0)
+            self.write_json(a.json, results, time.monotonic() - t0, problem)
         return 0 if score == total and tests else 1
 
     def report(self, r):
@@ -337,20 +343,67 @@ class Lab:
             print("    hint: " + r.test.hint)
         sys.stdout.flush()
 
-    def write_json(self, path, results, seconds):
-        tests = []
-        for r in results:
-            out = r.output
-            if not r.ok and r.test.hint:
-                out += "\nhint: " + r.test.hint
-            tests.append(dict(name=r.test.name, score=r.score, max_score=r.test.points,
-                              status="passed" if r.ok else "failed", output=out))
-        doc = dict(score=sum(r.score for r in results),
-                   max_score=sum(r.test.points for r in results),
-                   execution_time=round(seconds, 1), tests=tests)
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(path, "w") as f:
-            json.dump(doc, f, indent=2)
+    def write_json(self, path, results, seconds, problem=None):
+        """Gradescope's results.json (gradescope_doc) at path."""
+        write_results(path, gradescope_doc(self.manifest, results, seconds, problem))
+
+
+# ---- Gradescope's results.json: make grade, batch.py and run_autograder ----
+
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+
+
+def visibility(manifest, test_name):
+    """A test's Gradescope visibility from lab.json: "visibility": {test:
+    "hidden" | "after_due_date" | ...}, with "default" for the others."""
+    v = manifest.get("visibility", {})
+    vis = v.get(test_name, v.get("default", "visible"))
+    if vis not in VISIBILITIES:
+        raise ValueError("lab.json: visibility %r of %s is not one of %s"
+                         % (vis, test_name, ", ".join(VISIBILITIES)))
+    return vis
+
+
+def gradescope_doc(manifest, results, seconds, problem=None):
+    """The dict Gradescope reads: score, max_score, execution_time, output,
+    tests[] (name, score, max_score, status, output, visibility). problem:
+    the build's output when the tree did not build (then every test is 0)."""
+    tests = []
+    for r in results:
+        out = r.output
+        if not r.ok and r.test.hint:
+            out += "\nhint: " + r.test.hint
+        tests.append(dict(name=r.test.name, score=r.score, max_score=r.test.points,
+                          status="passed" if r.ok else "failed", output=out,
+                          visibility=visibility(manifest, r.test.name)))
+    score = sum(r.score for r in results)
+    total = sum(r.test.points for r in results)
+    output = "Score: %d/%d" % (score, total)
+    if problem:
+        output = "The tree does not build, so every test scores 0. make said:\n" + problem
+    return dict(score=score, max_score=total, execution_time=round(seconds, 1),
+                output=output, visibility="visible", stdout_visibility="hidden",
+                tests=tests)
+
+
+def failure_doc(why, seconds=0, tests=()):
+    """results.json for a submission that could not be graded at all:
+    score 0, why in output; tests: (name, max_score, visibility) each 0."""
+    return dict(score=0, max_score=sum(t[1] for t in tests),
+                execution_time=round(seconds, 1), output=why, visibility="visible",
+                stdout_visibility="hidden",
+                tests=[dict(name=n, score=0, max_score=m, status="failed", output=why,
+                            visibility=v) for n, m, v in tests])
+
+
+def write_results(path, doc):
+    """Write doc as JSON at path, atomically (a reader never sees half)."""
+    path = os.path.abspath(path)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(doc, f, indent=2)
+    os.replace(tmp, path)
 
 
 # ---- host-side checks shared by the labs ----

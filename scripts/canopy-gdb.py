@@ -3,6 +3,8 @@
 #
 #   ptdump [pid]     the page table in satp (or of process pid), in the
 #                    format of the kernel's ptdump (docs/ptdump.md)
+#   ptdump --html F  every root, the template and the harts drawn as one
+#                    page F (scripts/ptview.py renders it; make ptview)
 #   kpt              the root entries of kernel_pagetable, the template
 #   procs            every task in proc[] and idle_tasks[]
 #   va2pa ADDR [pid] walk the page table in satp (or pid's), level by level
@@ -407,12 +409,20 @@ class PtdumpCommand(CanopyCommand):
     """ptdump [PID]: print the page table in satp (of the selected hart), or
 of process PID, as the kernel's ptdump does (docs/ptdump.md). The kernel
 half is compared with kernel_pagetable: each root entry is `shared`, `not
-yet synced` (a lazy vmalloc sync will copy it) or DIFFERS (a bug)."""
+yet synced` (a lazy vmalloc sync will copy it) or DIFFERS (a bug).
+ptdump --html FILE [--json FILE]: draw every root of the machine, the
+template and the harts as one page (scripts/ptview.py, docs/ptview.md)."""
 
     def __init__(self):
         super().__init__("ptdump")
 
     def run(self, arg):
+        args = gdb.string_to_argv(arg)
+        if args and args[0] == "--html":
+            if len(args) not in (2, 4) or (len(args) == 4 and args[2] != "--json"):
+                raise CanopyError("usage: ptdump --html FILE [--json FILE]")
+            write_ptview(args[1], args[3] if len(args) == 4 else None)
+            return
         if arg:
             pid = int(gdb.parse_and_eval(arg))
             _, p = find_task(pid)
@@ -548,6 +558,140 @@ runs code at that address: check `p ((struct proc *)$sscratch)->name`."""
         gdb.execute("add-symbol-file %s 0" % path, to_string=True)
         UprogCommand.loaded = path
         print("uprog: symbols of %s loaded at 0; e.g. `break main`" % path)
+
+
+# ---- ptdump --html: the page tables of the whole machine, as a picture ----
+
+def user_leaves(root):
+    """(va, pte, level) of every leaf in the user half of the root table
+    root (512 entries), and the number of lower-level tables."""
+    leaves, tables = [], 0
+    for i in range(KERNEL_PGD_FIRST):
+        e = root[i]
+        if not pte_present(e):
+            continue
+        if pte_leaf(e):
+            leaves.append((i << 30, e, 2))
+            continue
+        tables += 1
+        for j, e1 in enumerate(read_table(pte_pa(e))):
+            if not pte_present(e1):
+                continue
+            if pte_leaf(e1):
+                leaves.append(((i << 30) | (j << 21), e1, 1))
+                continue
+            tables += 1
+            for k, e0 in enumerate(read_table(pte_pa(e1))):
+                if pte_present(e0):
+                    leaves.append(((i << 30) | (j << 21) | (k << 12), e0, 0))
+    return leaves, tables
+
+
+def mm_info(ptr):
+    """A dict for the struct mm at kernel address ptr (or None)."""
+    mm = load_mm(ptr)
+    if mm is None:
+        return None
+    return dict(addr=int(ptr) & MASK64, id=int(mm["id"]), users=int(mm["mm_users"]),
+                count=int(mm["mm_count"]), pgd=(int(mm["pgd"]) & MASK64) - PAGE_OFFSET)
+
+
+def hart_satps():
+    """{hart id: satp} of every hart, read through gdb's threads (QEMU
+    shows hart N as thread N+1); the selected thread is restored."""
+    inf = gdb.selected_inferior()
+    here = gdb.selected_thread()
+    out = {}
+    try:
+        for th in inf.threads():
+            th.switch()
+            out[th.ptid[1] - 1] = int(gdb.parse_and_eval("$satp")) & MASK64
+    finally:
+        if here is not None:
+            here.switch()
+    return out
+
+
+def machine_snapshot():
+    """Everything scripts/ptview.py draws, as plain data: the template,
+    every root an mm owns (with its 512 root entries and the user half's
+    leaves), the tasks and what each hart runs. Read while gdb has the
+    machine stopped, so it is one consistent moment."""
+    tmpl_pa = template_pa()
+    init_addr, _ = kernel_symbol_address("init_mm")
+    init = mm_info(init_addr)
+    tasks, mms = [], {}
+    if init is not None:
+        mms[init["pgd"]] = dict(init, init_mm=True)
+    cpu_type = gdb.lookup_type("struct cpu")
+    for addr, p in all_tasks():
+        mm, active = mm_info(p["mm"]), mm_info(p["active_mm"])
+        for m in (mm, active):
+            if m is not None and m["pgd"] not in mms:
+                mms[m["pgd"]] = m
+        hart = None
+        if int(p["cpu"]):
+            hart = int(load(int(p["cpu"]) & MASK64, "struct cpu")["hartid"])
+        tasks.append(dict(addr=addr, pid=int(p["pid"]), name=c_string(p["name"]),
+                          state=str(p["state"]), kthread=mm is None, hart=hart,
+                          mm=mm["pgd"] if mm else None,
+                          active_mm=active["pgd"] if active else None))
+    satps = hart_satps()
+    cpus_addr, _ = kernel_symbol_address("cpus")
+    ncpu = int(gdb.Value(read_kernel(kernel_symbol_address("ncpu")[0], 4),
+                         gdb.lookup_type("int")))
+    harts = []
+    for i in range(ncpu):
+        c = load(cpus_addr + i * cpu_type.sizeof, "struct cpu")
+        hartid = int(c["hartid"])
+        satp = satps.get(hartid, 0)
+        curr = int(c["curr"]) & MASK64
+        harts.append(dict(cpu=i, hart=hartid, satp=satp,
+                          root=satp_root_pa(satp) if satp >> 60 == SATP_SV39 else None,
+                          task=curr or None))
+    roots = []
+    wanted = dict(mms)
+    for h in harts:   # a root in satp that no mm names (say, the template)
+        if h["root"] is not None and h["root"] not in wanted:
+            wanted[h["root"]] = dict(pgd=h["root"], id=None, users=None, count=None,
+                                     addr=None)
+    for pa, m in sorted(wanted.items()):
+        entries = read_table(pa)
+        leaves, tables = user_leaves(entries) if pa != tmpl_pa else ([], 0)
+        roots.append(dict(m, entries=list(entries), template=pa == tmpl_pa,
+                          owner=describe_root(pa),
+                          leaves=[list(x) for x in leaves], user_tables=tables))
+    return dict(template=dict(pgd=tmpl_pa, entries=list(read_table(tmpl_pa))),
+                roots=roots, tasks=tasks, harts=harts,
+                constants=dict(kernel_pgd_first=KERNEL_PGD_FIRST,
+                               vmalloc_pgd_first=VMALLOC_PGD_FIRST,
+                               vmalloc_pgd_last=VMALLOC_PGD_LAST))
+
+
+def ptview_module():
+    """scripts/ptview.py, beside this file (the renderer)."""
+    import importlib.util
+    here = os.path.dirname(os.path.abspath(globals().get("__file__", "scripts/canopy-gdb.py")))
+    path = os.path.join(here, "ptview.py")
+    if not os.path.exists(path):
+        path = os.path.join("scripts", "ptview.py")
+    spec = importlib.util.spec_from_file_location("ptview", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def write_ptview(html_path, json_path=None):
+    import json
+    snap = machine_snapshot()
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump(snap, f)
+    page = ptview_module().render(snap)
+    with open(html_path, "w") as f:
+        f.write(page)
+    print("ptdump: wrote %s: %d roots, %d harts, %d tasks"
+          % (html_path, len(snap["roots"]), len(snap["harts"]), len(snap["tasks"])))
 
 
 PtdumpCommand()

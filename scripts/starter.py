@@ -14,6 +14,8 @@ here, the patterns of .gitignore are applied by this script), with:
   * no marker line and no "//>" line left anywhere (checked),
   * the solution-only material left out: grade/mutants/ and the other
     labs' directories under labs/,
+  * .github/workflows/grade.yml (from scripts/student-ci/grade.yml): GitHub
+    Actions installs the toolchain and runs make grade LAB=<lab> on push,
   * a fresh git repository with one commit.
 
 Files the cut leaves unchanged keep their modification time. With
@@ -88,8 +90,11 @@ def tracked_files(repo):
         dirs[:] = keep
         for f in sorted(files):
             rel = rel_top + f
-            if not ignored(rel, False, patterns):
-                out.append(rel)
+            # A git worktree's .git is a file naming the main repository:
+            # copied, it would make the new tree's git commands act there.
+            if f == ".git" or ignored(rel, False, patterns):
+                continue
+            out.append(rel)
     return out
 
 
@@ -120,6 +125,20 @@ def leftover(text):
         if labcut.MARKER.match(line) or labcut.STARTER_LINE.match(line):
             return line
     return None
+
+
+CI_TEMPLATE = "scripts/student-ci/grade.yml"
+CI_PATH = ".github/workflows/grade.yml"
+
+
+def write_ci(lab, out, repo=REPO):
+    """The student's CI: a GitHub Actions workflow that installs the
+    toolchain and runs make grade LAB=lab on every push."""
+    text = open(os.path.join(repo, CI_TEMPLATE)).read().replace("@LAB@", lab)
+    path = os.path.join(out, CI_PATH)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
 
 
 def make_starter(lab, out, repo=REPO, with_build=False, git=True):
@@ -155,6 +174,7 @@ def make_starter(lab, out, repo=REPO, with_build=False, git=True):
                 f.write(new)
             shutil.copymode(src, dst)
             changed.append(rel)
+    write_ci(lab, out, repo)
     if git:
         env = dict(os.environ, GIT_AUTHOR_DATE="2000-01-01T00:00:00Z",
                    GIT_COMMITTER_DATE="2000-01-01T00:00:00Z")

@@ -6,7 +6,9 @@ For every lab in labs/ (a labs/<name>/lab.json):
   labs_<lab>_starter_cut           scripts/starter.py writes the student
                                    tree: no marker or //> line left, no
                                    mutants, no other lab, the handout, a git
-                                   repository with one commit and no change
+                                   repository with one commit and no change,
+                                   and a GitHub Actions workflow that runs on
+                                   push: make deps, then make grade LAB=<lab>
   labs_<lab>_starter_builds        make in the student tree
   labs_<lab>_starter_usertests     it boots and passes usertests -q
   labs_<lab>_starter_fails_lab_tests  every graded test fails on it
@@ -25,6 +27,18 @@ For every lab in labs/ (a labs/<name>/lab.json):
                                    pass everything is graded by the
                                    instructor's grader (0); grades.csv and
                                    one JSON per student
+  labs_gradescope_zip              make gradescope LAB=ptwalk: setup.sh and an
+                                   executable run_autograder at the zip's top,
+                                   no mutants, no marker left (no solution)
+  labs_gradescope_solution_full_marks  the zip unpacked in a scratch
+                                   AUTOGRADER_ROOT, the solution tree as the
+                                   submission: full marks in results.json with
+                                   Gradescope's fields, and the visibilities
+                                   set in lab.json
+  labs_gradescope_starter_low_score    the starter: under half marks, each
+                                   failed test with its output
+  labs_gradescope_build_failure_zero   a tree that does not compile: score
+                                   0, the compiler's error in the output
 
 Copies reuse this tree's build products (timestamps kept), so only what a
 cut or a patch changed is rebuilt. Work items run in parallel (--labs-jobs,
@@ -99,7 +113,17 @@ def gradescope_problems(path, score, total):
     tests = doc.get("tests")
     if not isinstance(tests, list) or not tests:
         return ["no tests list"]
+    for k, kind in (("score", (int, float)), ("execution_time", (int, float)),
+                    ("output", str)):
+        if not isinstance(doc.get(k), kind):
+            problems.append("top-level %s missing or not a %s" % (k, kind))
     for t in tests:
+        if t.get("status") not in ("passed", "failed") or \
+                (t.get("status") == "passed") != (t.get("score") == t.get("max_score")):
+            problems.append("test %r: status %r with score %r of %r"
+                            % (t.get("name"), t.get("status"), t.get("score"), t.get("max_score")))
+        if t.get("visibility") not in ("visible", "hidden", "after_due_date", "after_published"):
+            problems.append("test %r: visibility %r" % (t.get("name"), t.get("visibility")))
         if not isinstance(t.get("name"), str) or not isinstance(t.get("output", ""), str):
             problems.append("test without a name or with a non-text output: %r" % t)
         if not all(isinstance(t.get(k), (int, float)) for k in ("score", "max_score")):
@@ -131,6 +155,43 @@ def check_solution(lab, tmp):
     return results
 
 
+def ci_problems(tree, lab):
+    """What is wrong with the student tree's GitHub Actions workflow: it
+    must run on push, install the toolchain with make deps and grade lab."""
+    path = os.path.join(tree, starter.CI_PATH)
+    try:
+        text = open(path).read()
+    except OSError:
+        return ["%s is missing" % starter.CI_PATH]
+    try:
+        import yaml
+    except ImportError:
+        yaml = None
+    if yaml is None:   # no parser here: the lines that matter
+        ok = re.search(r"^on:\n\s+push:", text, re.M) and "run: make deps" in text and \
+            "make grade LAB=%s" % lab in text
+        return [] if ok else ["%s does not push-trigger make deps and make grade LAB=%s"
+                              % (starter.CI_PATH, lab)]
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        return ["%s is not YAML: %s" % (starter.CI_PATH, e)]
+    problems = []
+    on = doc.get(True, doc.get("on"))   # YAML 1.1 reads the key on as True
+    if not isinstance(on, dict) or "push" not in on:
+        problems.append("the workflow does not run on push")
+    runs = [st.get("run", "") for job in doc.get("jobs", {}).values()
+            for st in job.get("steps", [])]
+    deps = [i for i, r in enumerate(runs) if re.search(r"\bmake deps\b", r)]
+    graded = [i for i, r in enumerate(runs) if re.search(r"\bmake grade LAB=%s\b" % lab, r)]
+    if not deps or not graded or deps[0] > graded[0]:
+        problems.append("the workflow's steps do not run make deps, then make grade LAB=%s: %r"
+                        % (lab, runs))
+    if "@LAB@" in text:
+        problems.append("the workflow still says @LAB@")
+    return problems
+
+
 def starter_problems(tree, lab):
     problems = []
     for rel in starter.tracked_files(tree):
@@ -149,6 +210,7 @@ def starter_problems(tree, lab):
     for f in ("README.md", "answers-%s.txt" % lab, "lab.json"):
         if not os.path.exists(os.path.join(tree, "labs", lab, f)):
             problems.append("labs/%s/%s is missing" % (lab, f))
+    problems += ci_problems(tree, lab)
     status, out = sh(["git", "rev-list", "--count", "HEAD"], tree, 30)
     if status != 0 or out.strip() != "1":
         problems.append("git rev-list --count HEAD: %s" % out.strip())
@@ -269,6 +331,176 @@ def check_batch(tmp, lab="ptwalk"):
     return [(name, not bad, "wrong rows for %s: %s" % (bad, {s: rows.get(s) for s in bad}))]
 
 
+def run_autograder(zip_path, root, sub_files, edit_manifest=None):
+    """Unpack the autograder zip into root/source as Gradescope does, lay
+    sub_files(dir) into root/submission, copy run_autograder to
+    root/run_autograder and run it there, with AUTOGRADER_ROOT=root (as
+    Gradescope does). Returns (results.json as a dict or None, its
+    output)."""
+    import zipfile
+    src = os.path.join(root, "source")
+    with zipfile.ZipFile(zip_path) as z:
+        for info in z.infolist():   # as unzip does: modes and times kept
+            path = z.extract(info, src)
+            mode = info.external_attr >> 16
+            if mode:
+                os.chmod(path, mode & 0o777)
+            t = time.mktime(info.date_time + (0, 0, -1))
+            os.utime(path, (t, t))
+    if edit_manifest:
+        path = os.path.join(src, edit_manifest[0])
+        m = json.load(open(path))
+        m.update(edit_manifest[1])
+        with open(path, "w") as f:
+            json.dump(m, f)
+    sub_files(os.path.join(root, "submission"))
+    env = dict(os.environ, AUTOGRADER_ROOT=root)
+    shutil.copy2(os.path.join(src, "run_autograder"), os.path.join(root, "run_autograder"))
+    try:
+        p = subprocess.run([os.path.join(root, "run_autograder")], cwd=root, env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           universal_newlines=True, timeout=GRADE_TIMEOUT + BUILD_TIMEOUT)
+        out = p.stdout
+    except subprocess.TimeoutExpired:
+        return None, "run_autograder timed out"
+    try:
+        return json.load(open(os.path.join(root, "results", "results.json"))), out
+    except (OSError, ValueError) as e:
+        return None, "no results.json (%r): %s" % (e, brief(out))
+
+
+def check_gradescope(tmp, lab="ptwalk"):
+    """make gradescope's zip in scratch /autograder layouts: the solution
+    tree gets full marks, with the visibilities an instructor set in
+    lab.json; the starter a low score with each test's output; a tree that
+    does not compile 0, with the compiler's message."""
+    base = os.path.join(tmp, "gradescope")
+    status, out = sh(["make", "-s", "--no-print-directory", "gradescope", "LAB=" + lab,
+                      "OUT=" + base], REPO, 60)
+    zip_path = os.path.join(base, "canopy-%s-autograder.zip" % lab)
+    name = "labs_gradescope_zip"
+    if status != 0 or not os.path.exists(zip_path):
+        return [(name, False, "make gradescope failed: " + brief(out))]
+    import zipfile
+    with zipfile.ZipFile(zip_path) as z:
+        names = z.namelist()
+        modes = {i.filename: i.external_attr >> 16 for i in z.infolist()}
+    problems = ["%s not at the top of the zip" % e for e in ("setup.sh", "run_autograder")
+                if e not in names]
+    problems += ["run_autograder is not executable"] if not modes.get("run_autograder", 0) & 0o100 \
+        else []
+    problems += ["the zip holds %s" % n for n in names if n.startswith("grade/mutants/")
+                 or labs_marker_in_zip(zip_path, n)]
+    with zipfile.ZipFile(zip_path) as z:
+        for entry in ("setup.sh", "run_autograder"):
+            if entry in names:
+                status, out = shell_syntax(z.read(entry).decode())
+                if status != 0:
+                    problems.append("%s: sh -n: %s" % (entry, out.strip()))
+    results = [(name, not problems, "; ".join(problems))]
+
+    def tree_of(src, files=None):
+        def lay(dst):
+            for rel in files or starter.tracked_files(src):
+                d = os.path.join(dst, rel)
+                os.makedirs(os.path.dirname(d), exist_ok=True)
+                shutil.copy2(os.path.join(src, rel), d)
+        return lay
+
+    # Build products in the source, as setup.sh's make would leave them:
+    # this tree's, older than the files the cut changed, which are rebuilt.
+    def with_build(root):
+        src = os.path.join(root, "source")
+        for rel in starter.build_products(REPO):
+            d = os.path.join(src, rel)
+            if not os.path.exists(d):
+                os.makedirs(os.path.dirname(d), exist_ok=True)
+                shutil.copy2(os.path.join(REPO, rel), d)
+
+    vis = {"visibility": {"%s_kernel_half" % lab: "hidden", "answers_file": "after_due_date"}}
+    root = os.path.join(base, "solution")
+    os.makedirs(root)
+    doc, out = run_autograder(zip_path, root, lambda d: (with_build(root), tree_of(REPO)(d)),
+                              ("labs/%s/lab.json" % lab, vis))
+    problems = gradescope_problems_doc(doc, out)
+    if doc and not problems:
+        if doc["score"] != doc.get("max_score") or any(t["status"] != "passed"
+                                                      for t in doc["tests"]):
+            problems.append("not full marks: %s" % [(t["name"], t["score"], t["max_score"])
+                                                    for t in doc["tests"]])
+        got = {t["name"]: t["visibility"] for t in doc["tests"]}
+        for t, v in vis["visibility"].items():
+            if got.get(t) != v:
+                problems.append("test %s: visibility %r, lab.json says %r" % (t, got.get(t), v))
+    results.append(("labs_gradescope_solution_full_marks", not problems, "; ".join(problems)))
+
+    cut = os.path.join(base, "starter-tree")
+    starter.make_starter(lab, cut, git=False)
+    root = os.path.join(base, "starter")
+    os.makedirs(root)
+    doc, out = run_autograder(zip_path, root, lambda d: (with_build(root), tree_of(cut)(d)))
+    problems = gradescope_problems_doc(doc, out)
+    if doc and not problems:
+        if not doc["score"] < doc["max_score"] / 2:
+            problems.append("the starter scored %s of %s" % (doc["score"], doc["max_score"]))
+        silent = [t["name"] for t in doc["tests"] if t["status"] == "failed"
+                  and len(t["output"].strip()) < 20]
+        if silent:
+            problems.append("failed tests without output: %s" % silent)
+    results.append(("labs_gradescope_starter_low_score", not problems, "; ".join(problems)))
+
+    broken = os.path.join(base, "broken-tree")
+    starter.make_starter(lab, broken, git=False)
+    region = json.load(open(os.path.join(REPO, "labs", lab, "lab.json")))["regions"][0]
+    with open(os.path.join(broken, region), "a") as f:
+        f.write("\nint canopy_broken_build = ;\n")
+    root = os.path.join(base, "broken")
+    os.makedirs(root)
+    doc, out = run_autograder(zip_path, root, lambda d: (with_build(root), tree_of(broken)(d)))
+    problems = [] if doc else ["no results.json: " + brief(out)]
+    if doc:
+        if doc.get("score") != 0:
+            problems.append("score %r" % doc.get("score"))
+        if "canopy_broken_build" not in doc.get("output", "") or "error" not in doc["output"]:
+            problems.append("top-level output lacks the compiler's error: %r"
+                            % doc.get("output", "")[:300])
+        if not doc.get("tests") or any(t["score"] for t in doc["tests"]):
+            problems.append("tests: %r" % doc.get("tests"))
+    results.append(("labs_gradescope_build_failure_zero", not problems, "; ".join(problems)))
+    return results
+
+
+def shell_syntax(text):
+    """sh -n on text: (status, messages)."""
+    p = subprocess.run(["sh", "-n"], input=text, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, universal_newlines=True, timeout=30)
+    return p.returncode, p.stdout
+
+
+def labs_marker_in_zip(zip_path, name):
+    """Does the zip's file name hold a lab marker or a //> line?"""
+    import zipfile
+    with zipfile.ZipFile(zip_path) as z:
+        try:
+            text = z.read(name).decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    return starter.leftover(text) is not None
+
+
+def gradescope_problems_doc(doc, out):
+    if doc is None:
+        return ["no results.json: " + brief(out)]
+    path = tempfile.mktemp(suffix=".json")
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    try:
+        return gradescope_problems(path, doc.get("score"),
+                                   sum(t.get("max_score", 0) for t in doc.get("tests", [])))
+    finally:
+        os.unlink(path)
+
+
 def run(args, res, tmpdir, only=None):
     """Run every check; report through res (tests/run.py's Results)."""
     if not os.path.isdir(os.path.join(REPO, "grade", "mutants")):
@@ -284,6 +516,7 @@ def run(args, res, tmpdir, only=None):
             items.append((check_mutant, (lab, patch, tmp)))
     if only is None or "ptwalk" in only:
         items.append((check_batch, (tmp,)))
+        items.append((check_gradescope, (tmp,)))
     t0 = time.monotonic()
     try:
         with concurrent.futures.ThreadPoolExecutor(jobs) as pool:

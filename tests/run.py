@@ -16,6 +16,8 @@ Boots canopy headless on a copy of fs.img and runs, in order:
             poweroff
   gdb       gdb_*, crash_refused, panic_*: tests/gdb_test.py (gdb on a
             halted QEMU; a FAULT_INJECT kernel's panics, on machines apart)
+  ptview    ptview_*: tests/ptview_test.py (make ptview's page: its structure,
+            and, with Chromium installed, rendered headless)
   labs      tests/labs_test.py: each lab's solution gets full marks, its
             starter builds, boots, passes usertests and fails the lab's tests,
             each grade/mutants/<lab>/*.patch is rejected
@@ -50,10 +52,11 @@ from qemu import (REPO, Machine, MachineError, KernelPanic, Timeout,  # noqa: E4
 import qemu  # noqa: E402
 import gdb_test  # noqa: E402
 import labs_test  # noqa: E402
+import ptview_test  # noqa: E402
 
 # Console logs; CANOPY_TEST_OUT moves them (the harness's own test does).
 OUT = os.environ.get("CANOPY_TEST_OUT") or os.path.join(REPO, "tests", "out")
-GROUPS = ["shell", "usertests", "ktest", "prealloc", "debug", "fsck", "host", "matrix", "gdb", "labs"]
+GROUPS = ["shell", "usertests", "ktest", "prealloc", "debug", "fsck", "host", "matrix", "gdb", "ptview", "labs"]
 
 # Time limits in seconds, multiplied by --timeout-scale.
 BOOT_TIMEOUT = 60
@@ -577,6 +580,8 @@ def run_all(args, res, tmpdir):
         matrix_boot(args, res, tmpdir, 8, "1G")
     if "gdb" in args.only:
         gdb_test.run(args, res, tmpdir)
+    if "ptview" in args.only:
+        ptview_test.run(args, res, tmpdir)
     if "labs" in args.only:
         labs_test.run(args, res, tmpdir)
     if "no_kernel_panic" in res.failed:
