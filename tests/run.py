@@ -12,6 +12,9 @@ Boots canopy headless on a copy of fs.img and runs, in order:
   (always)  poweroff_exits_qemu: `poweroff` makes QEMU exit by itself
   fsck      fsck_after_usertests: mkfs/fsck accepts the image afterwards
   host      every tests/host/*.sh; each prints "test NAME: OK|FAIL" lines
+  prealloc  prealloc_*: the VMSYNC=prealloc kernel: usertests, ktest, no sync
+  asid      asid4_*, asid0_*: ASID_BITS=4 (rollovers) and 0 (ASIDs off)
+            kernels: usertests, ktest, a clean TLB model
   matrix    boot_cpus1_128M, boot_cpus8_1G: boot other machines, `echo ok`,
             poweroff
   gdb       gdb_*, crash_refused, panic_*: tests/gdb_test.py (gdb on a
@@ -56,7 +59,8 @@ import ptview_test  # noqa: E402
 
 # Console logs; CANOPY_TEST_OUT moves them (the harness's own test does).
 OUT = os.environ.get("CANOPY_TEST_OUT") or os.path.join(REPO, "tests", "out")
-GROUPS = ["shell", "usertests", "ktest", "prealloc", "debug", "fsck", "host", "matrix", "gdb", "ptview", "labs"]
+GROUPS = ["shell", "usertests", "ktest", "prealloc", "asid", "debug", "fsck", "host", "matrix",
+          "gdb", "ptview", "labs"]
 
 # Time limits in seconds, multiplied by --timeout-scale.
 BOOT_TIMEOUT = 60
@@ -226,6 +230,32 @@ def check_satp_samples(m, sampler, cpus, res):
          % (len(samples), cpus, len(roots), hits))
     res.check(name, hits == 0, "%d of %d hart samples had kernel_pagetable (pa %#x) in satp"
               % (hits, len(samples) * int(cpus), template))
+    check_asid_samples(m, samples, res)
+
+
+def check_asid_samples(m, samples, res):
+    """asid_samples_distinct: with ASIDs on (the banner says how many
+    bits), user roots carry several distinct non-zero ASIDs, and in no
+    sample do two harts run different roots under one ASID."""
+    found = re.search(r"canopy: (\d+) ASID bits(, too few)?", m.text)
+    if not found or found.group(2) or int(found.group(1)) == 0:
+        info("ASIDs off: asid_samples_distinct not checked")
+        return
+    asids = set()
+    clash = None
+    for s in samples:
+        owner = {}
+        for v in s:
+            asid, root = (v >> 44) & 0xffff, satp_root_pa(v)
+            if asid == 0:
+                continue
+            asids.add(asid)
+            if owner.setdefault(asid, root) != root and clash is None:
+                clash = (asid, owner[asid], root)
+    info("ASIDs seen in satp: %d distinct non-zero" % len(asids))
+    res.check("asid_samples_distinct", len(asids) >= 2 and clash is None,
+              "ASID %d ran on roots %#x and %#x at once" % clash if clash else
+              "only %d distinct non-zero ASIDs in %d samples" % (len(asids), len(samples)))
 
 
 def run_usertests(m, res, mon=None, cpus=None):
@@ -284,8 +314,8 @@ def run_ktest(m, res, prefix="ktest_"):
 
 def print_counters(m, when, res=None):
     """Print the kernel's counters; with res, also check the ones that
-    must be 0 whatever ran: template_satp (invariant 2) and
-    unflushed_syncs (a copied root entry always gets a flush)."""
+    must be 0 whatever ran: template_satp (invariant 2), stale_asid_loads
+    and missed_shootdowns (invariant 12)."""
     out = m.run("kstat", timeout=SHELL_TIMEOUT)
     pairs = re.findall(r"^(\w+) (\d+)$", out, re.M)
     info("counters %s: %s" % (when, ", ".join("%s %s" % p for p in pairs)))
@@ -293,6 +323,10 @@ def print_counters(m, when, res=None):
         counts = dict((k, int(v)) for k, v in pairs)
         res.check("kstat_template_satp_zero", counts.get("template_satp") == 0,
                   "kstat template_satp is %s %s, want 0" % (counts.get("template_satp"), when))
+        res.check("kstat_tlb_model_clean", counts.get("stale_asid_loads") == 0 and
+                  counts.get("missed_shootdowns") == 0,
+                  "kstat stale_asid_loads %s, missed_shootdowns %s %s, want 0 and 0"
+                  % (counts.get("stale_asid_loads"), counts.get("missed_shootdowns"), when))
 
 
 def run_design_probes(m, res):
@@ -351,6 +385,42 @@ def run_debug_kernel(args, res, tmpdir):
         panic_stop(m, res, e)
     except (Timeout, QemuExited) as e:
         res.fail("debug_complete", e)
+    finally:
+        m.kill()
+
+
+def run_asid_variant(args, res, tmpdir, bits):
+    """ASID_BITS=4: 16 ASIDs for 3 harts, so usertests roll over many
+    times; ASID_BITS=0: ASIDs off, every switch flushes. usertests -q and
+    ktest pass on both, and the TLB model finds no stale ASID load and no
+    missed shootdown."""
+    name = "asid%d" % bits
+    try:
+        kernel = build_kernel_variant(tmpdir, name, ["ASID_BITS=%d" % bits])
+    except subprocess.CalledProcessError as e:
+        res.fail(name + "_builds", e)
+        return
+    m, _ = new_machine(args, tmpdir, name, args.cpus, args.mem)
+    m.cmd[m.cmd.index("-kernel") + 1] = kernel
+    try:
+        m.boot(BOOT_TIMEOUT)
+        out = m.run("usertests -q", USERTESTS_TIMEOUT)
+        res.check(name + "_usertests", "ALL TESTS PASSED" in out,
+                  "usertests -q with ASID_BITS=%d:\n%s" % (bits, out[-1500:]))
+        run_ktest(m, res, name + "_ktest_")
+        k = dict((a, int(b)) for a, b in re.findall(r"^(\w+) (\d+)$", m.run("kstat"), re.M))
+        want_rolls = k.get("asid_rollovers", 0) > 0 if bits else k.get("asid_bits") == 0
+        res.check(name + "_tlb_model_clean", want_rolls and k.get("stale_asid_loads") == 0
+                  and k.get("missed_shootdowns") == 0,
+                  "asid_bits %s, asid_rollovers %s, stale_asid_loads %s, missed_shootdowns %s"
+                  % (k.get("asid_bits"), k.get("asid_rollovers"), k.get("stale_asid_loads"),
+                     k.get("missed_shootdowns")))
+        m.poweroff(POWEROFF_TIMEOUT)
+        m.check_panic()
+    except KernelPanic as e:
+        panic_stop(m, res, e)
+    except (Timeout, QemuExited) as e:
+        res.fail(name + "_complete", e)
     finally:
         m.kill()
 
@@ -575,6 +645,9 @@ def run_all(args, res, tmpdir):
         run_debug_kernel(args, res, tmpdir)
     if "prealloc" in args.only:
         run_prealloc(args, res, tmpdir, getattr(args, "lazy_free_pages", None))
+    if "asid" in args.only:
+        run_asid_variant(args, res, tmpdir, 4)
+        run_asid_variant(args, res, tmpdir, 0)
     if "matrix" in args.only:
         matrix_boot(args, res, tmpdir, 1, "128M")
         matrix_boot(args, res, tmpdir, 8, "1G")

@@ -16,7 +16,7 @@
 #include "kernel/defs.h"
 #include "kernel/ktest/ktest.h"
 
-static const struct ktest *suites[] = { vm_tests, sched_tests, lab_tests };
+static const struct ktest *suites[] = { vm_tests, sched_tests, asid_tests, lab_tests };
 
 // vmalloc in the region reserved for the tests.
 void *
