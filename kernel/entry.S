@@ -50,7 +50,7 @@ common_start:
   li t1, 8 << 60          # Sv39
   or t0, t0, t1
   sfence.vma
-  csrw satp, t0           # boot: the one satp write outside load_pgd
+  csrw satp, t0           # boot: the first satp write; later ones go through load_mm
   sfence.vma
   # Jump to the link (direct-map) address of the code below.
   la t0, .Lhigh_addr
