@@ -73,7 +73,8 @@ def simple(argv, stdin):
         usertests()
         return ""
     if cmd == "kstat":
-        counters = [("satp_writes", 7), ("vmalloc_syncs", 2), ("template_satp", 0)]
+        counters = [("satp_writes", 7), ("vmalloc_syncs", 2), ("template_satp", 0),
+                    ("stale_asid_loads", 0), ("missed_shootdowns", 0)]
         if argv[1:] == ["-h"]:
             return "counter total hart0\n" + "".join(
                 "%s %d %d\n" % (n, v, v) for n, v in counters)

@@ -16,6 +16,7 @@
 #include "kernel/ktest/ktest.h"
 
 #define ASID(mm) ((mm)->context & 0xffff)
+#define CTX_ASID(ctx) ((ctx) & 0xffff)
 
 // The model's bug counts, summed over the harts.
 static uint64
@@ -61,7 +62,7 @@ asid_reuse_no_flush(char *msg)
     KT_ASSERT(full == 20, "ASIDs off: %ld full flushes for 20 switches, want 20", full);
     return 0;
   }
-  KT_ASSERT(ASID(a) != 0 && ASID(b) != 0 && ASID(a) != ASID(b),
+  KT_ASSERT(CTX_ASID(ca) != 0 && CTX_ASID(cb) != 0 && CTX_ASID(ca) != CTX_ASID(cb),
             "contexts %p and %p: want two distinct non-zero ASIDs", (void *)ca, (void *)cb);
   KT_ASSERT(full == 0 && noflush == 20, "%ld full flushes and %ld flush-free loads "
             "for 20 switches between two ASIDs, want 0 and 20", full, noflush);
@@ -118,11 +119,14 @@ asid_rollover(char *msg)
   uint64 full = c->nr_full_flushes;
   struct mm *prev = me->active_mm;
   int bad = -1;
+  uint64 bad_asid = 0;
   for(int i = 0; i < n; i++){
     switch_mm(prev, mms[i], me);
     prev = mms[i];
-    if(ASID(mms[i]) == 0 || ASID(mms[i]) >= LIMIT)
+    if(ASID(mms[i]) == 0 || ASID(mms[i]) >= LIMIT){
       bad = i;
+      bad_asid = ASID(mms[i]);
+    }
   }
   switch_mm(prev, me->active_mm, me);
   full = c->nr_full_flushes - full;
@@ -142,7 +146,7 @@ asid_rollover(char *msg)
     mmput(mms[i]);
   asid_test_limit(0);
   KT_ASSERT(n == N, "only %d of %d mms", n, N);
-  KT_ASSERT(bad < 0, "mm %d got ASID %ld, want 1..%d", bad, ASID(mms[bad]), LIMIT - 1);
+  KT_ASSERT(bad < 0, "mm %d got ASID %ld, want 1..%d", bad, bad_asid, LIMIT - 1);
   KT_ASSERT(rolls >= 2, "%ld rollovers for %d mms and %d ASIDs, want 2 or more",
             rolls, N, LIMIT);
   KT_ASSERT(full >= rolls, "%ld full flushes here across %ld rollovers", full, rolls);
