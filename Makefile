@@ -38,6 +38,15 @@ CFLAGS  = -Wall -Werror -O2 -ggdb -gdwarf-4 $(ARCHFLAGS)
 CFLAGS += -ffreestanding -fno-common -nostdlib -fno-builtin -fno-pie -no-pie
 CFLAGS += -fno-stack-protector -fno-omit-frame-pointer -mno-relax -I.
 CFLAGS += $(KCFLAGS)
+# KPTI=1: a second, user-mode root per process without the kernel half,
+# switched on every trap (kernel/kpti.c): what isolation costs.
+KPTI ?= 0
+ifeq ($(KPTI),1)
+CFLAGS += -DKPTI
+ASFLAGS_KPTI = -DKPTI
+else ifneq ($(KPTI),0)
+$(error KPTI must be 0 or 1, not $(KPTI))
+endif
 # ASID_BITS=n caps the ASID width the kernel probes (0: no ASIDs; 4 makes
 # rollovers frequent). Empty: all the hardware has.
 ASID_BITS ?=
@@ -49,12 +58,12 @@ CFLAGS += -DVMSYNC_PREALLOC
 else ifneq ($(VMSYNC),lazy)
 $(error VMSYNC must be lazy or prealloc, not $(VMSYNC))
 endif
-ASFLAGS = $(ARCHFLAGS) -ggdb -I. -D__ASSEMBLER__
+ASFLAGS = $(ARCHFLAGS) -ggdb -I. -D__ASSEMBLER__ $(ASFLAGS_KPTI)
 LDFLAGS = -z max-page-size=4096 --no-warn-rwx-segments
 
 KOBJS = $(addprefix $(K)/, \
 	entry.o main.o sbi.o fdt.o printf.o panic.o string.o spinlock.o \
-	sleeplock.o kalloc.o vm.o kvm.o mm.o asid.o vmalloc.o tlbflush.o uaccess.o \
+	sleeplock.o kalloc.o vm.o kvm.o mm.o asid.o kpti.o kpti_entry.o vmalloc.o tlbflush.o uaccess.o \
 	copy_user.o proc.o kstack.o sched.o swtch.o kthread.o exec.o trapentry.o trap.o syscall.o \
 	sysproc.o sysfile.o uart.o console.o plic.o virtio_blk.o bio.o log.o \
 	fs.o file.o pipe.o ptdump.o faultinject.o ktest/ktest.o \
@@ -74,6 +83,10 @@ $(K)/%.o: $(K)/%.c $(wildcard $(K)/*.h $(K)/ktest/*.h) | toolcheck
 
 # vmalloc.o is rebuilt when VMSYNC changes.
 $(K)/vmalloc.o: $(K)/vmsync.stamp
+# Every object is rebuilt when KPTI changes (struct mm's layout does).
+$(KOBJS): $(K)/kpti.stamp
+$(K)/kpti.stamp: FORCE
+	@echo "$(KPTI)" | cmp -s - $@ || echo "$(KPTI)" > $@
 # asid.o is rebuilt when ASID_BITS changes.
 $(K)/asid.o: $(K)/asid.stamp
 $(K)/asid.stamp: FORCE
@@ -243,7 +256,7 @@ gradescope:
 .PHONY: starter grade gradescope
 
 clean:
-	rm -f $(K)/*.o $(K)/ktest/*.o $(K)/vmsync.stamp $(K)/asid.stamp $(K)/kernel $(K)/kernel.pass1 $(K)/kernel.asm $(K)/kernel.sym \
+	rm -f $(K)/*.o $(K)/ktest/*.o $(K)/vmsync.stamp $(K)/asid.stamp $(K)/kpti.stamp $(K)/kernel $(K)/kernel.pass1 $(K)/kernel.asm $(K)/kernel.sym \
 	  $(K)/ksyms.S $(K)/ksyms0.S $(U)/*.o $(U)/_* $(U)/*.asm $(U)/lib/*.o \
 	  $(U)/lib/usys.S mkfs/mkfs mkfs/fsck fs.img
 	rm -rf tests/__pycache__ tests/out ptview.html

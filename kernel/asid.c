@@ -47,6 +47,8 @@
 #define GEN_OF(ctx)   ((ctx) & ~(GEN_ONE - 1))
 
 int asid_bits;                      // width in use; 0: ASIDs are off
+uint64 kpti_user_asid_bit;          // KPTI=1: a user root's ASID is its
+                                    // kernel root's with this bit set
 static uint64 num_asids;            // ASIDs 0 .. num_asids - 1 are handed out
 
 static struct spinlock asid_lock;
@@ -81,6 +83,14 @@ asid_init(void)
 #ifdef ASID_BITS
   if(bits > ASID_BITS)
     bits = ASID_BITS;
+#endif
+#ifdef KPTI
+  // Two ASIDs per mm: the allocator hands out the lower half, and the
+  // user root uses the same ASID with the top bit set.
+  if(bits > 0){
+    bits--;
+    kpti_user_asid_bit = 1UL << bits;
+  }
 #endif
   num_asids = 1UL << bits;
   asid_bits = num_asids >= 2 * (uint64)fdt_nharts ? bits : 0;

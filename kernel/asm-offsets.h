@@ -15,6 +15,15 @@
 #define PT_TVAL     (34 * 8)
 #define PT_SIZE     (36 * 8)   // 35 slots, rounded up to keep sp 16-aligned
 
+// struct kpti_data (mm.h), the KPTI=1 build's data page
+#define KD_T0     0
+#define KD_KSATP  8
+#define KD_USATP 16
+#define KD_TASK  24
+#define KD_USP   32
+#define KD_UTP   40
+#define KD_FLUSH 48
+
 // struct context
 #define CTX_RA  0
 #define CTX_SP  8

@@ -156,6 +156,7 @@ int             nr_tasks(void);
 
 // asid.c: ASIDs, their allocator, the model of each hart's TLB
 extern int      asid_bits;
+extern uint64   kpti_user_asid_bit;
 void            asid_init(void);
 uint64          asid_for_mm(struct mm *mm, int *flush_all);
 uint64          mm_asid(struct mm *mm);
@@ -163,6 +164,13 @@ uint64          asid_nr_rollovers(void);
 void            asid_model_load(uint64 asid);
 int             asid_model_may_hold(struct cpu *c, uint64 asid);
 void            asid_test_limit(uint64 n);
+
+// kpti.c: the KPTI=1 build's user roots
+int             kpti_mm_init(struct mm *mm);
+void            kpti_mm_free(struct mm *mm);
+void            kpti_sync_user_half(struct mm *mm);
+void            kpti_prepare_return(struct proc *p);
+void            mm_user_half_changed(pagetable_t pgd);
 
 // kstack.c: kernel stacks of tasks
 void           *kstack_alloc_task(void);
@@ -307,6 +315,7 @@ extern const struct ktest vm_tests[], sched_tests[], asid_tests[], lab_tests[];
 int             ptdump_pid(int pid);
 void            ptdump_template(void);
 int             ptdump_specimen(uint64 va);
+int             ptdump_user_root(int pid);
 
 // number of elements in fixed-size array
 #define NELEM(x) (sizeof(x) / sizeof((x)[0]))

@@ -47,6 +47,7 @@
                                 // translations: a bug, must stay 0
 #define KSTAT_MISSED_SHOOTDOWNS 25 // unmaps that left out a hart that may
                                 // hold the mm's ASID: a bug, must stay 0
+#define KSTAT_KPTI           26 // 1 in the KPTI=1 build (two roots per mm)
 
 // kstat(what + KSTAT_HART(i)): hart i's own count of a per-hart counter
 // (0-4, 9-13 and 21-25 above); -1 for any other.

@@ -10,6 +10,7 @@
 #include "kernel/param.h"
 #include "kernel/riscv.h"
 #include "kernel/memlayout.h"
+#include "kernel/pgtable.h"
 #include "kernel/spinlock.h"
 #include "kernel/proc.h"
 #include "kernel/defs.h"
@@ -25,7 +26,7 @@ kvm_map_direct(uint64 pa_start, uint64 pa_end, int perm)
 {
   uint64 va = (uint64)__va(PGROUNDDOWN(pa_start));
   uint64 size = PGROUNDUP(pa_end) - PGROUNDDOWN(pa_start);
-  if(mappages(kernel_pagetable, va, size, PGROUNDDOWN(pa_start), perm | PTE_G) < 0)
+  if(mappages(kernel_pagetable, va, size, PGROUNDDOWN(pa_start), perm | PTE_KERNEL_G) < 0)
     panic("kvm_map_direct: out of memory");
 }
 

@@ -40,6 +40,13 @@
 #define VMALLOC_END    0xffffffe000000000UL
 
 #define KERNEL_PGD_FIRST   256  // first root entry of the kernel half
+// The KPTI=1 build maps each mm's data page here (root entry 384, otherwise
+// unused), in both of the mm's roots (kernel/kpti.c).
+#ifdef __ASSEMBLER__
+#define KPTI_DATA_VA   0xffffffe000000000
+#else
+#define KPTI_DATA_VA   0xffffffe000000000UL
+#endif
 #define VMALLOC_PGD_FIRST  320  // root entries of the vmalloc area
 #define VMALLOC_PGD_LAST   383
 

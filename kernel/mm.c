@@ -121,6 +121,20 @@ pgd_alloc(void)
 
 // Give init_mm its root. Runs once on the boot hart, after kvminit() and
 // vmalloc_init() have finished the template's boot entries.
+#ifdef KPTI
+// walk() added a root entry to the user half of pgd: tell the mm's user
+// root (kpti.c), which shares the tables below. Rare: once per GiB used.
+void
+mm_user_half_changed(pagetable_t pgd)
+{
+  acquire(&mm_pool.lock);
+  for(struct mm *mm = mm_pool.mms; mm < &mm_pool.mms[NMM]; mm++)
+    if(mm->pgd == pgd)
+      kpti_sync_user_half(mm);
+  release(&mm_pool.lock);
+}
+#endif
+
 // How many mms have an owner (init_mm, and every one with mm_users)?
 // Those kept only by lazy borrowers are counted by mm_nr_lazy_roots().
 int
@@ -168,6 +182,12 @@ mm_alloc(void)
     return 0;
   }
   mm->pgd = pgd;
+#ifdef KPTI
+  if(kpti_mm_init(mm) < 0){
+    mmput(mm);
+    return 0;
+  }
+#endif
   return mm;
 }
 
@@ -197,6 +217,9 @@ mmdrop(struct mm *mm)
   // Poison: a later use of this mm (a freed borrow) faults or panics.
   memset(mm, 0x6b, sizeof(*mm));
 #endif
+#ifdef KPTI
+  kpti_mm_free(mm);
+#endif
   acquire(&mm_pool.lock);
   mm->mm_count = 0;
   mm->mm_users = 0;
@@ -225,6 +248,9 @@ mmput(struct mm *mm)
   if(old > 1)
     return;
   uvmfree_user(mm->pgd, mm->brk);
+#ifdef KPTI
+  kpti_sync_user_half(mm);
+#endif
   flush_tlb_mm(mm);
   mmdrop(mm);
 }

@@ -26,10 +26,26 @@ struct mm {
   int mm_count;
   int id;              // small number for ptdump and ps, never reused soon
   uint64 context;      // generation | ASID (asid.c); 0 before its first load
+#ifdef KPTI
+  pagetable_t upgd;    // the user root user mode runs on (kpti.c)
+  struct kpti_data *kdata; // its data page, at KPTI_DATA_VA in both roots
+#endif
   uint64 cpumask;      // harts that may hold its user translations (bit =
                        // cpu): set before each load; a hart stays in it
                        // (Linux keeps every footmark), so a shootdown of
                        // the mm reaches every hart that ever ran it
+};
+
+// The KPTI=1 build's data page of an mm, at KPTI_DATA_VA in both of its
+// roots: all the trap path reads before it is on the kernel root. The
+// layout is fixed: kpti_entry.S uses the offsets in asm-offsets.h.
+struct kpti_data {
+  uint64 t0;           // trap entry and exit park t0 here
+  uint64 ksatp;        // satp of the kernel root, with its ASID
+  uint64 usatp;        // satp of the user root, with the user ASID
+  uint64 task;         // the task running in user mode on this mm
+  uint64 usp, utp;     // user sp and tp on the way out
+  uint64 flush;        // 1: ASIDs off, flush after each satp write
 };
 
 #endif

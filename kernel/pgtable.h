@@ -8,6 +8,14 @@
 
 #define PTRS_PER_TABLE 512
 
+// The G bit of kernel leaves (invariant 4). The KPTI=1 build leaves it off:
+// a global kernel translation would stay in the TLB on a user root.
+#ifdef KPTI
+#define PTE_KERNEL_G 0
+#else
+#define PTE_KERNEL_G PTE_G
+#endif
+
 static inline int pte_present(pte_t pte) { return (pte & PTE_V) != 0; }
 // A valid entry with none of R, W, X points to the next-level table.
 static inline int pte_leaf(pte_t pte) { return (pte & (PTE_R | PTE_W | PTE_X)) != 0; }

@@ -61,7 +61,9 @@ struct cpu {
   int intena;               // were interrupts enabled before push_off()?
   // counters, read by kstat (kstat.h says what each counts) and the
   // self-tests; written only by this hart, with interrupts off
-  uint64 nr_satp_writes;    // every satp write after entry.S (switch_mm)
+  uint64 nr_satp_writes;    // every satp write after entry.S (switch_mm,
+                            // and with KPTI=1 the trap path's)
+  uint64 nr_trap_satp;      // KPTI=1: of those, by the trap path
   uint64 nr_template_satp;  // of those, writes of kernel_pagetable: must be 0
   uint64 nr_lazy_switches;  // switches to a kernel thread (no satp write)
   uint64 nr_vmalloc_syncs;  // root entries copied from the template

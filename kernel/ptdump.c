@@ -109,9 +109,16 @@ dump_pgd(pagetable_t pgd)
     if(pte_present(pgd[i]))
       dump_user_entry(i, pgd[i], &t);
   printf("kernel half (entries 256-511):\n");
-  for(int i = KERNEL_PGD_FIRST; i < PTRS_PER_TABLE; i++)
+  for(int i = KERNEL_PGD_FIRST; i < PTRS_PER_TABLE; i++){
+#ifdef KPTI
+    if(i == PX(2, KPTI_DATA_VA) && pte_present(pgd[i])){
+      printf(" %3d: kpti data, this mm's own, pmd %p\n", i, (void *)PTE2PA(pgd[i]));
+      continue;   // KPTI=1: each mm's data page, in none of the template
+    }
+#endif
     if(pte_present(pgd[i]) || pte_present(kernel_pagetable[i]))
       dump_kernel_entry(i, pgd[i], kernel_pagetable[i], &t);
+  }
   printf("summary: %d user pages, %d user page-table pages, %d kernel entries "
          "shared, %d not yet synced, %d differ\n",
          t.pages, t.tables, t.shared, t.unsynced, t.differs);
@@ -130,6 +137,53 @@ ptdump_pid(int pid)
          mm->id, (void *)__pa(mm->pgd));
   dump_pgd(mm->pgd);
   return 0;
+}
+
+// Print the user root of process pid (KPTI=1; docs/kpti.md): its user
+// half as for the kernel root, then every kernel-half root entry it has
+// with the number of pages mapped below it. Only the trap entry page and
+// the mm's data page may be there. Returns 0, or -1 if there is no such
+// process or the kernel has no user roots.
+int
+ptdump_user_root(int pid)
+{
+#ifdef KPTI
+  struct proc *p = find_task(pid);
+  struct mm *mm = p ? p->mm : 0;
+  if(mm == 0 || mm->upgd == 0)
+    return -1;
+  struct ptdump_totals t = { 0 };
+  pagetable_t upgd = mm->upgd;
+  printf("user root of pid %d (%s), mm %d, pgd at pa %p\n", pid, p->name, mm->id,
+         (void *)__pa(upgd));
+  printf("user half (entries 0-255):\n");
+  for(int i = 0; i < KERNEL_PGD_FIRST; i++)
+    if(pte_present(upgd[i]))
+      dump_user_entry(i, upgd[i], &t);
+  printf("kernel half (entries 256-511), in the user root:\n");
+  int entries = 0;
+  for(int i = KERNEL_PGD_FIRST; i < PTRS_PER_TABLE; i++){
+    if(!pte_present(upgd[i]))
+      continue;
+    pagetable_t pmd = pte_table(upgd[i]);
+    int pages = 0;
+    for(int j = 0; j < PTRS_PER_TABLE; j++){
+      if(!pte_present(pmd[j]))
+        continue;
+      pagetable_t pt = pte_table(pmd[j]);
+      for(int k = 0; k < PTRS_PER_TABLE; k++)
+        pages += pte_present(pt[k]);
+    }
+    printf(" %3d: %s, %d pages\n", i, i == PX(2, KPTI_DATA_VA) ? "kpti data" : "kpti entry text",
+           pages);
+    entries++;
+  }
+  printf("summary: %d user pages, %d kernel entries in the user root\n", t.pages, entries);
+  return 0;
+#else
+  (void)pid;
+  return -1;
+#endif
 }
 
 // Print a specimen root with one entry of every kind, for the students

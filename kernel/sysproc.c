@@ -130,7 +130,8 @@ sys_freepages(void)
 
 // ptdump(pid, va): print pid's page table on the console; pid -1: the
 // template; pid -2: a specimen root with a user page at va and kernel
-// entries of every kind (docs/ptdump.md).
+// entries of every kind (docs/ptdump.md); va 1 with a pid: its user root
+// (KPTI=1 only).
 uint64
 sys_ptdump(void)
 {
@@ -144,6 +145,8 @@ sys_ptdump(void)
   }
   if(pid == -2)
     return ptdump_specimen(va);
+  if(va == 1)
+    return ptdump_user_root(pid);
   return ptdump_pid(pid);
 }
 
@@ -196,6 +199,11 @@ sys_kstat(void)
     case KSTAT_VMALLOC_AREAS: return vmalloc_nr_areas();
     case KSTAT_KERNEL_PT_PAGES: return vmalloc_nr_table_pages();
     case KSTAT_ASID_BITS:  return asid_bits;
+#ifdef KPTI
+    case KSTAT_KPTI:       return 1;
+#else
+    case KSTAT_KPTI:       return 0;
+#endif
     case KSTAT_ASID_ROLLOVERS: return asid_nr_rollovers();
     }
   }

@@ -114,11 +114,17 @@ flush_tlb_mm_range(struct mm *mm, uint64 start, uint64 end)
   uint64 asid = mm_asid(mm);
   uint64 mask = __atomic_load_n(&mm->cpumask, __ATOMIC_ACQUIRE);
   uint64 others = mask & ~(1UL << c->id);
-  if(mask & (1UL << c->id))
+  if(mask & (1UL << c->id)){
     local_flush_user(asid, start, end);
+    if(kpti_user_asid_bit && asid)
+      local_flush_user(asid | kpti_user_asid_bit, start, end);   // the user root's
+  }
   if(others){
     uint64 size = end - start > 16 * PGSIZE ? -1UL : end - start;
     sbi_remote_sfence_vma_asid(hart_mask(others), size == -1UL ? 0 : start, size, asid);
+    if(kpti_user_asid_bit && asid)
+      sbi_remote_sfence_vma_asid(hart_mask(others), size == -1UL ? 0 : start, size,
+                                 asid | kpti_user_asid_bit);
     c->nr_remote_fences++;
     c->nr_fence_harts += popcount(others);
   }

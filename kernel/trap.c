@@ -33,7 +33,7 @@ _Static_assert(__builtin_offsetof(struct context, s) == CTX_S0, "asm-offsets");
 uint64 ticks;
 struct spinlock tickslock;
 
-extern char trap_entry[];
+extern char trap_entry[], kpti_trap_entry[];
 void enter_user(struct pt_regs *regs) __attribute__((noreturn));
 
 // Point this hart's traps at trap_entry and enable its interrupts sources.
@@ -43,7 +43,11 @@ trap_init_hart(void)
   if(cpuid() == 0)
     initlock(&tickslock, "time");
   csr_write(sscratch, 0);
+#ifdef KPTI
+  csr_write(stvec, (uint64)kpti_trap_entry);   // mapped in user roots too
+#else
   csr_write(stvec, (uint64)trap_entry);
+#endif
   csr_write(scounteren, 2);   // let user programs read the time CSR (rdtime)
   csr_set(sie, SIE_SEIE | SIE_STIE);   // no IPIs: nothing sends them
   sbi_set_timer(r_time() + TIMEBASE_HZ / TICK_HZ);
@@ -111,6 +115,9 @@ user_trap_return(void)
   intr_off();
   regs->status &= ~(SSTATUS_SPP | SSTATUS_SUM);
   regs->status |= SSTATUS_SPIE;
+#ifdef KPTI
+  kpti_prepare_return(myproc());
+#endif
 }
 
 // A load or store (not an instruction fetch) found no valid PTE.
@@ -128,6 +135,10 @@ user_trap(struct pt_regs *regs)
   struct proc *p = myproc();
   int tick = 0;
   mycpu()->nr_traps++;
+#ifdef KPTI
+  mycpu()->nr_satp_writes++;   // kpti_entry.S came from the user root
+  mycpu()->nr_trap_satp++;
+#endif
 
   if(regs->cause & SCAUSE_INTR){
     tick = handle_interrupt(regs->cause);

@@ -12,6 +12,7 @@
 # registers always sit at the top of it (task->regs).
 
 #include "kernel/asm-offsets.h"
+#include "kernel/memlayout.h"
 
 # Save x1, x3..x31 (not sp, saved by the caller) and the trap CSRs at sp.
 .macro SAVE_REGS
@@ -88,6 +89,8 @@ trap_entry:
   call kernel_stack_overflow   # does not return
 
 .Lfrom_user:
+.globl trap_entry_from_user   # KPTI=1: kpti_entry.S comes here, on the kernel root
+trap_entry_from_user:
   sd sp, TASK_SCRATCH(tp)
   ld sp, TASK_KSTACK_TOP(tp)
   addi sp, sp, -PT_SIZE
@@ -104,11 +107,26 @@ trap_entry:
 # regs->status prepared by user_trap_return() (SPP = user, SPIE = 1).
 .globl ret_to_user
 ret_to_user:
+#ifdef KPTI
+  # The kernel stack is not in the user root: move the user's sp and tp to
+  # the data page, restore the rest here, and switch roots in kpti_entry.S.
+  li t0, KPTI_DATA_VA
+  ld t1, 2*8(sp)
+  sd t1, KD_USP(t0)
+  ld t1, 4*8(sp)
+  sd t1, KD_UTP(t0)
+  csrw sscratch, t0           # back to "in user mode": the data page
+  mv tp, t0
+  RESTORE_REGS
+  ld sp, KD_USP(tp)
+  j kpti_return
+#else
   csrw sscratch, tp           # back to "in user mode"
   RESTORE_REGS
   ld tp, 4*8(sp)
   ld sp, 2*8(sp)
   sret
+#endif
 
 # void enter_user(struct pt_regs *regs): leave the kernel for good on this
 # stack, for a task's first return to user mode.

@@ -33,6 +33,10 @@ walk(pagetable_t pgd, uint64 va, int alloc)
     if(!alloc || (table = kzalloc()) == 0)
       return 0;
     *pte = mk_pte(__pa(table), 0);
+#ifdef KPTI
+    if(level == 2 && va < MAXVA)
+      mm_user_half_changed(pgd);   // the user root shares this table
+#endif
   }
   return &table[PX(0, va)];
 }

@@ -161,7 +161,7 @@ __vmalloc_range(uint64 size, uint64 lo, uint64 hi)
     void *page = kalloc();
     if(page == 0 ||
        mappages(kernel_pagetable, start + off, PGSIZE, __pa(page),
-                PTE_R | PTE_W | PTE_G) < 0){
+                PTE_R | PTE_W | PTE_KERNEL_G) < 0){
       if(page)
         kfree(page);
       unmap_area(start, off);

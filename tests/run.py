@@ -15,6 +15,8 @@ Boots canopy headless on a copy of fs.img and runs, in order:
   prealloc  prealloc_*: the VMSYNC=prealloc kernel: usertests, ktest, no sync
   asid      asid4_*, asid0_*: ASID_BITS=4 (rollovers) and 0 (ASIDs off)
             kernels: usertests, ktest, a clean TLB model
+  kpti      kpti_*: the KPTI=1 kernel: usertests, ktest, and a user root
+            that lacks the kernel half
   matrix    boot_cpus1_128M, boot_cpus8_1G: boot other machines, `echo ok`,
             poweroff
   gdb       gdb_*, crash_refused, panic_*: tests/gdb_test.py (gdb on a
@@ -59,8 +61,8 @@ import ptview_test  # noqa: E402
 
 # Console logs; CANOPY_TEST_OUT moves them (the harness's own test does).
 OUT = os.environ.get("CANOPY_TEST_OUT") or os.path.join(REPO, "tests", "out")
-GROUPS = ["shell", "usertests", "ktest", "prealloc", "asid", "debug", "fsck", "host", "matrix",
-          "gdb", "ptview", "labs"]
+GROUPS = ["shell", "usertests", "ktest", "prealloc", "asid", "kpti", "debug", "fsck", "host",
+          "matrix", "gdb", "ptview", "labs"]
 
 # Time limits in seconds, multiplied by --timeout-scale.
 BOOT_TIMEOUT = 60
@@ -425,6 +427,44 @@ def run_asid_variant(args, res, tmpdir, bits):
         m.kill()
 
 
+def run_kpti(args, res, tmpdir):
+    """KPTI=1: two roots per process. usertests -q (trapnosatp then wants
+    two satp writes per system call) and ktest pass, and the user root of
+    a process holds its user half and, of the kernel, only the trap entry
+    page and the mm's data page."""
+    try:
+        kernel = build_kernel_variant(tmpdir, "kpti", ["KPTI=1"])
+    except subprocess.CalledProcessError as e:
+        res.fail("kpti_builds", e)
+        return
+    m, _ = new_machine(args, tmpdir, "kpti", args.cpus, args.mem)
+    m.cmd[m.cmd.index("-kernel") + 1] = kernel
+    try:
+        m.boot(BOOT_TIMEOUT)
+        out = m.run("usertests -q", USERTESTS_TIMEOUT)
+        res.check("kpti_usertests", "ALL TESTS PASSED" in out,
+                  "usertests -q on the KPTI=1 kernel:\n" + out[-1500:])
+        run_ktest(m, res, "kpti_ktest_")
+        dump = m.run("ptdump -u", SHELL_TIMEOUT)
+        kernel_lines = re.findall(r"^\s*(\d+): (kpti entry text|kpti data), (\d+) pages$", dump, re.M)
+        summary = re.search(r"^summary: (\d+) user pages, (\d+) kernel entries in the user root",
+                            dump, re.M)
+        ok = summary and int(summary.group(1)) > 0 and int(summary.group(2)) == 2 and \
+            sorted((w, int(n)) for _, w, n in kernel_lines) == [("kpti data", 1),
+                                                                 ("kpti entry text", 1)]
+        res.check("kpti_user_root_lacks_kernel", ok,
+                  "the user root should hold user pages and, of the kernel, one page of "
+                  "entry text and one data page:\n" + dump)
+        m.poweroff(POWEROFF_TIMEOUT)
+        m.check_panic()
+    except KernelPanic as e:
+        panic_stop(m, res, e)
+    except (Timeout, QemuExited) as e:
+        res.fail("kpti_complete", e)
+    finally:
+        m.kill()
+
+
 def free_pages_at_boot(m):
     found = re.search(r"(\d+) pages free", m.text)
     return int(found.group(1)) if found else None
@@ -648,6 +688,8 @@ def run_all(args, res, tmpdir):
     if "asid" in args.only:
         run_asid_variant(args, res, tmpdir, 4)
         run_asid_variant(args, res, tmpdir, 0)
+    if "kpti" in args.only:
+        run_kpti(args, res, tmpdir)
     if "matrix" in args.only:
         matrix_boot(args, res, tmpdir, 1, "128M")
         matrix_boot(args, res, tmpdir, 8, "1G")

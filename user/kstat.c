@@ -34,6 +34,7 @@ static const char *names[] = {
   [KSTAT_FENCE_HARTS]   "fence_harts",
   [KSTAT_STALE_ASID]    "stale_asid_loads",
   [KSTAT_MISSED_SHOOTDOWNS] "missed_shootdowns",
+  [KSTAT_KPTI]          "kpti",
 };
 
 #define NCOUNTERS (sizeof(names) / sizeof(names[0]))

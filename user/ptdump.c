@@ -1,6 +1,7 @@
 // ptdump: print a process's page table (default: this one); with -k,
 // kernel_pagetable; with -d VA, a specimen root holding a user page at
-// VA and kernel entries of every kind (shared, not yet synced, differing).
+// VA and kernel entries of every kind (shared, not yet synced, differing);
+// with -u [pid], a KPTI=1 kernel's user root of the process.
 // The kernel prints it on the console; the format is described in
 // docs/ptdump.md.
 #include "kernel/types.h"
@@ -31,6 +32,10 @@ main(int argc, char *argv[])
   else if(argc > 2 && strcmp(argv[1], "-d") == 0){
     pid = -2;
     va = number(argv[2]);
+  } else if(argc > 1 && strcmp(argv[1], "-u") == 0){
+    va = 1;                       // the user root (KPTI=1)
+    if(argc > 2)
+      pid = atoi(argv[2]);
   } else if(argc > 1)
     pid = atoi(argv[1]);
   if(ptdump(pid, va) < 0){

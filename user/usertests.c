@@ -2228,6 +2228,13 @@ trapnosatp(void)
   for(t0 = rdtime(); rdtime() - t0 < spent; )
     ;
   others = kstat(KSTAT_SATP_WRITES) - others;
+  if(kstat(KSTAT_KPTI) == 1){
+    // KPTI=1: each trap goes to the kernel root and back, two writes
+    if(satp < 2 * n || satp > 2 * n + others + 10)
+      fail("KPTI: %ld satp writes during %d system calls, want 2 per call (+%ld)",
+           satp, n, others);
+    return;
+  }
   if(satp > others + 10)
     fail("%ld satp writes during %d system calls, %ld while spinning as long "
          "without any: the trap path writes satp", satp, n, others);

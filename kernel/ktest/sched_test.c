@@ -150,7 +150,7 @@ exec_and_exit(void *arg)
     return -1;
   e->mm = myproc()->mm;
   e->mm_id = e->mm->id;
-  e->satp_exec = mycpu()->nr_satp_writes;   // bound: mycpu() stays
+  e->satp_exec = mycpu()->nr_satp_writes - mycpu()->nr_trap_satp;   // bound
   return_to_user();
 }
 
@@ -166,7 +166,7 @@ spin_yield(void *arg)
     struct mm *mm = myproc()->active_mm;
     if(mm && mm == e->mm && mm->id == e->mm_id && mm_is_dead(mm) && mm->mm_count > 0){
       if(e->dead_borrows++ == 0)
-        e->satp_dead = mycpu()->nr_satp_writes;
+        e->satp_dead = mycpu()->nr_satp_writes - mycpu()->nr_trap_satp;
     }
     pop_off();
     yield();

@@ -20,6 +20,10 @@ kernel_half_bad_entry(pagetable_t pgd)
 {
   for(int i = KERNEL_PGD_FIRST; i < PTRS_PER_TABLE; i++){
     pte_t mine = pgd[i], tmpl = kernel_pagetable[i];
+#ifdef KPTI
+    if(i == PX(2, KPTI_DATA_VA))
+      continue;   // KPTI=1: each mm's own data page (kpti.c)
+#endif
     if(mine == tmpl)
       continue;
     if(mine == 0 && pte_present(tmpl) && i >= VMALLOC_PGD_FIRST)
@@ -38,6 +42,10 @@ template_copy_new_mm(char *msg)
   int bad = -1;
   for(int i = 0; i < PTRS_PER_TABLE && bad < 0; i++){
     pte_t want = i < KERNEL_PGD_FIRST ? 0 : kernel_pagetable[i];
+#ifdef KPTI
+    if(i == PX(2, KPTI_DATA_VA))
+      continue;   // KPTI=1: each mm's own data page (kpti.c)
+#endif
     if(mm->pgd[i] != want)
       bad = i;
   }
@@ -111,7 +119,7 @@ pte_u_g_bits(char *msg)
   for(int i = 0; i < PTRS_PER_TABLE; i++){
     pte_t k = kernel_pagetable[i], u = pgd[i];
     if(i >= KERNEL_PGD_FIRST && pte_present(k))
-      kbad += leaves_with_wrong_bits(pte_table(k), 1, 0, 1, &kleaves);
+      kbad += leaves_with_wrong_bits(pte_table(k), 1, 0, PTE_KERNEL_G != 0, &kleaves);
     if(i < KERNEL_PGD_FIRST && pte_present(u))
       ubad += leaves_with_wrong_bits(pte_table(u), 1, 1, 0, &uleaves);
   }

@@ -1,0 +1,113 @@
+// kpti.c: the KPTI=1 build's second root per address space (kernel page-
+// table isolation, Linux's answer to Meltdown), built only with -DKPTI.
+//
+// Each mm has, beside its kernel root (pgd: the user half and the whole
+// kernel half), a user root (upgd) that user mode runs on. The user root
+// holds the user half (its root entries are the kernel root's, so the
+// tables below are shared) and, of the kernel, only what the trap path
+// needs before it can switch roots:
+//   - the page of kernel/kpti_entry.S (section .text.kpti), at its own address:
+//     the first instructions of every trap and the last before sret;
+//   - the mm's data page at KPTI_DATA_VA (root entry 384), holding both
+//     roots' satp values and a slot for t0 (struct kpti_data).
+// Neither is mapped with U, and in this build no kernel leaf is global:
+// a global kernel translation would stay in the TLB on the user root.
+//
+// Trap entry (kpti_entry.S) switches to the kernel root and jumps to trapentry.S;
+// trap exit switches back as its last step. Each mm has two ASIDs, its
+// kernel one and the same with the top ASID bit set (as Linux's x86 PCID
+// scheme does), so neither switch flushes. With ASIDs off both do.
+#include "kernel/types.h"
+#include "kernel/param.h"
+#include "kernel/riscv.h"
+#include "kernel/memlayout.h"
+#include "kernel/pgtable.h"
+#include "kernel/spinlock.h"
+#include "kernel/proc.h"
+#include "kernel/mm.h"
+#include "kernel/defs.h"
+
+#ifdef KPTI
+
+extern char kpti_text_start[], kpti_text_end[];
+
+// Give mm a user root: the entry page and its data page. The data page's
+// tables (root entry 384) are shared by both roots. Returns 0, or -1 with
+// nothing left allocated.
+int
+kpti_mm_init(struct mm *mm)
+{
+  mm->upgd = kzalloc();
+  mm->kdata = kzalloc();
+  if(mm->upgd == 0 || mm->kdata == 0 ||
+     mappages(mm->pgd, KPTI_DATA_VA, PGSIZE, __pa(mm->kdata), PTE_R | PTE_W) < 0 ||
+     mappages(mm->upgd, (uint64)kpti_text_start, PGSIZE, __pa(kpti_text_start),
+              PTE_R | PTE_X) < 0){
+    kpti_mm_free(mm);
+    return -1;
+  }
+  mm->upgd[PX(2, KPTI_DATA_VA)] = mm->pgd[PX(2, KPTI_DATA_VA)];
+  return 0;
+}
+
+// Free a table below root entry idx of pgd and the tables below it,
+// not the leaves (kernel text, or the data page freed apart).
+static void
+free_kernel_tables(pagetable_t pgd, int idx)
+{
+  if(!pte_present(pgd[idx]))
+    return;
+  pagetable_t pmd = pte_table(pgd[idx]);
+  for(int j = 0; j < PTRS_PER_TABLE; j++)
+    if(pte_present(pmd[j]))
+      kfree(pte_table(pmd[j]));
+  kfree(pmd);
+  pgd[idx] = 0;
+}
+
+// Free what kpti_mm_init allocated (the user half is already gone).
+void
+kpti_mm_free(struct mm *mm)
+{
+  if(mm->upgd){
+    mm->upgd[PX(2, KPTI_DATA_VA)] = 0;              // shared: freed below
+    free_kernel_tables(mm->upgd, PX(2, (uint64)kpti_text_start));
+    kfree(mm->upgd);
+  }
+  free_kernel_tables(mm->pgd, PX(2, KPTI_DATA_VA));
+  if(mm->kdata)
+    kfree(mm->kdata);
+  mm->upgd = 0;
+  mm->kdata = 0;
+}
+
+// The user half's root entries of mm's kernel root changed (a table was
+// added by walk, or the whole half freed): copy them into its user root,
+// so that both point at the same tables.
+void
+kpti_sync_user_half(struct mm *mm)
+{
+  if(mm->upgd)
+    memmove(mm->upgd, mm->pgd, KERNEL_PGD_FIRST * sizeof(pte_t));
+}
+
+// Fill in the data page for the return to user mode on this hart: the
+// task, the kernel root as it is in satp now (with this mm's kernel ASID)
+// and the user root with the user ASID. Interrupts are off; counts the
+// satp write that kpti_entry.S is about to do.
+void
+kpti_prepare_return(struct proc *p)
+{
+  struct kpti_data *kd = p->mm->kdata;
+  uint64 ksatp = r_satp();
+  uint64 asid = (ksatp >> SATP_ASID_SHIFT) & 0xffff;
+  kd->task = (uint64)p;
+  kd->ksatp = ksatp;
+  kd->usatp = MAKE_SATP(__pa(p->mm->upgd)) |
+              ((asid ? asid | kpti_user_asid_bit : 0) << SATP_ASID_SHIFT);
+  kd->flush = asid_bits == 0;
+  mycpu()->nr_satp_writes++;   // the switch to the user root
+  mycpu()->nr_trap_satp++;
+}
+
+#endif
