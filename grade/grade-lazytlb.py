@@ -51,9 +51,14 @@ def pages(c):
 @lab.test(10, timeout=40, hint="before a kernel thread runs on the borrowed mm, make its "
           "stack reachable there: enter_lazy_tlb(next->active_mm, next)")
 def lazytlb_kstack_borrowed(c):
-    # The thread's stack lies under a root entry the borrowed root lacks.
+    # The thread's stack lies under a root entry the borrowed root lacks;
+    # it must really have borrowed (a switch to init_mm would sync it too).
+    before = c.kstat()["lazy_switches"]
     c.ktest_ok("kstack_reachable_borrowed")
-    n = c.kstat()["unflushed_syncs"]
+    k = c.kstat()
+    check(k["lazy_switches"] > before, "lazy_switches stayed at %d: the thread did not run "
+          "on a borrowed mm" % before)
+    n = k["unflushed_syncs"]
     check(n == 0, "%d synced root entries were used without a TLB flush covering them" % n)
 
 

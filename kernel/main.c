@@ -37,24 +37,33 @@ become_idle_task(int id, uint64 hartid)
   asm volatile("mv tp, %0" :: "r"(idle));
 }
 
-// Start hart hartid as cpu id with SBI HSM hart_start. A hart that
-// OpenSBI wrongly sent to _start is still on its way back to STOPPED
-// (entry.S), and SBI says "already available" (or "invalid" while it is
-// between states): try again for up to a second.
+// Start hart hartid as cpu id with SBI HSM hart_start, and wait until it
+// has arrived (harts_up reaches id). Returns 0, or the SBI error that
+// says it cannot start. Two firmware races need care, both seen on a
+// loaded host with OpenSBI v1.1. A hart that OpenSBI wrongly sent to
+// _start is still on its way back to STOPPED (entry.S), and SBI says
+// "already available" (or "invalid" while it is between states); and a
+// hart_start that SBI accepted can be lost, leaving the hart waiting in
+// the firmware for ever (1 boot in 67 with two busy loops on the host;
+// the boot hart then hung in this wait). So ask again every 0.2 s until
+// the hart is here: SBI answers "already available" while it is on its
+// way, and starts it if it is still stopped.
 static int
 start_hart(uint64 hartid, int id)
 {
-  uint64 give_up = r_time() + TIMEBASE_HZ;
-  for(;;){
+  for(uint64 give_up = r_time() + 10 * TIMEBASE_HZ; r_time() < give_up; ){
     int err = sbi_hart_start(hartid, __pa(secondary_start), id);
-    if(err == 0 || (err != SBI_ERR_ALREADY_AVAILABLE && err != SBI_ERR_INVALID_PARAM) ||
-       r_time() > give_up)
+    if(err && err != SBI_ERR_ALREADY_AVAILABLE && err != SBI_ERR_INVALID_PARAM)
       return err;
+    for(uint64 again = r_time() + TIMEBASE_HZ / 5; r_time() < again; )
+      if(__atomic_load_n(&harts_up, __ATOMIC_ACQUIRE) >= id)
+        return 0;
   }
+  panic("start_hart: hart %d accepted hart_start but did not arrive in 10 s", (int)hartid);
 }
 
-// Start every other hart the device tree lists; they enter at
-// secondary_start with a1 = their cpu index.
+// Start every other hart the device tree lists, one at a time; they enter
+// at secondary_start with a1 = their cpu index.
 static void
 start_secondaries(uint64 boot_hartid)
 {
@@ -72,8 +81,6 @@ start_secondaries(uint64 boot_hartid)
     id++;
   }
   ncpu = id;
-  while(harts_up < ncpu - 1)
-    ;
 }
 
 void
@@ -117,7 +124,7 @@ start_secondary(uint64 hartid, uint64 unused, uint64 id)
   mm_borrow_init(mycpu()->idle);
   trap_init_hart();
   plic_init_hart();
-  __sync_fetch_and_add(&harts_up, 1);
+  __atomic_fetch_add(&harts_up, 1, __ATOMIC_RELEASE);
   while(!kernel_booted)
     ;
   sched_init_hart(id);

@@ -92,7 +92,17 @@ def grade(tree, lab, jobs=1):
 
 
 def brief(out, lines=12):
-    return " | ".join(l.strip() for l in out.strip().split("\n")[-lines:])
+    """The grader's report in one line: the failed tests' own lines first
+    (what was expected, TIMED OUT with the diagnosis, LEAK), then the
+    last lines."""
+    failed, keep = [], False
+    for line in out.split("\n"):
+        if re.match(r"^\w+: (OK|FAIL)", line):
+            keep = ": FAIL" in line
+        if keep and len(failed) < 30:
+            failed.append(line.strip())
+    tail = [l.strip() for l in out.strip().split("\n")[-lines:]]
+    return " | ".join(failed + ["..."] + tail if failed else tail)
 
 
 def copy_solution(dst):

@@ -364,59 +364,38 @@ def build_kernel_variant(tmpdir, name, make_args):
     return os.path.join(tree, "kernel", "kernel")
 
 
-def run_debug_kernel(args, res, tmpdir):
-    """A -DDEBUG kernel junk-fills freed pages and poisons freed mms, so a
-    use after free shows up: usertests -q and ktest must still pass."""
-    try:
-        kernel = build_kernel_variant(tmpdir, "debug", ["-B", "KCFLAGS=-DDEBUG"])
-    except subprocess.CalledProcessError as e:
-        res.fail("debug_kernel_builds", e)
-        return
-    res.ok("debug_kernel_builds")
-    m, _ = new_machine(args, tmpdir, "debug", args.cpus, args.mem)
-    m.cmd[m.cmd.index("-kernel") + 1] = kernel
-    try:
-        m.boot(BOOT_TIMEOUT)
-        out = m.run("usertests -q", USERTESTS_TIMEOUT)
-        res.check("debug_usertests", "ALL TESTS PASSED" in out,
-                  "usertests -q on the DEBUG kernel:\n" + out[-1500:])
-        run_ktest(m, res, "debug_ktest_")
-        m.poweroff(POWEROFF_TIMEOUT)
-        m.check_panic()
-    except KernelPanic as e:
-        panic_stop(m, res, e)
-    except (Timeout, QemuExited) as e:
-        res.fail("debug_complete", e)
-    finally:
-        m.kill()
+def free_pages_at_boot(m):
+    found = re.search(r"(\d+) pages free", m.text)
+    return int(found.group(1)) if found else None
 
 
-def run_asid_variant(args, res, tmpdir, bits):
-    """ASID_BITS=4: 16 ASIDs for 3 harts, so usertests roll over many
-    times; ASID_BITS=0: ASIDs off, every switch flushes. usertests -q and
-    ktest pass on both, and the TLB model finds no stale ASID load and no
-    missed shootdown."""
-    name = "asid%d" % bits
+def run_variant(args, res, tmpdir, name, make_args, label, after_boot=None,
+                after_usertests=None, after_ktest=None):
+    """Build a kernel with other make variables (make_args) in a copy of
+    the tree, boot it, and run usertests -q (NAME_usertests) and ktest
+    (NAME_ktest_*); the hooks, given the machine, add the variant's own
+    checks after boot, after usertests and after ktest. NAME_builds fails
+    if the build does, NAME_complete if the machine stops answering."""
     try:
-        kernel = build_kernel_variant(tmpdir, name, ["ASID_BITS=%d" % bits])
+        kernel = build_kernel_variant(tmpdir, name, make_args)
     except subprocess.CalledProcessError as e:
         res.fail(name + "_builds", e)
         return
+    res.ok(name + "_builds")
     m, _ = new_machine(args, tmpdir, name, args.cpus, args.mem)
     m.cmd[m.cmd.index("-kernel") + 1] = kernel
     try:
         m.boot(BOOT_TIMEOUT)
+        if after_boot:
+            after_boot(m)
         out = m.run("usertests -q", USERTESTS_TIMEOUT)
         res.check(name + "_usertests", "ALL TESTS PASSED" in out,
-                  "usertests -q with ASID_BITS=%d:\n%s" % (bits, out[-1500:]))
+                  "usertests -q on the %s kernel:\n%s" % (label, out[-1500:]))
+        if after_usertests:
+            after_usertests(m)
         run_ktest(m, res, name + "_ktest_")
-        k = dict((a, int(b)) for a, b in re.findall(r"^(\w+) (\d+)$", m.run("kstat"), re.M))
-        want_rolls = k.get("asid_rollovers", 0) > 0 if bits else k.get("asid_bits") == 0
-        res.check(name + "_tlb_model_clean", want_rolls and k.get("stale_asid_loads") == 0
-                  and k.get("missed_shootdowns") == 0,
-                  "asid_bits %s, asid_rollovers %s, stale_asid_loads %s, missed_shootdowns %s"
-                  % (k.get("asid_bits"), k.get("asid_rollovers"), k.get("stale_asid_loads"),
-                     k.get("missed_shootdowns")))
+        if after_ktest:
+            after_ktest(m)
         m.poweroff(POWEROFF_TIMEOUT)
         m.check_panic()
     except KernelPanic as e:
@@ -427,62 +406,20 @@ def run_asid_variant(args, res, tmpdir, bits):
         m.kill()
 
 
-def run_kpti(args, res, tmpdir):
-    """KPTI=1: two roots per process. usertests -q (trapnosatp then wants
-    two satp writes per system call) and ktest pass, and the user root of
-    a process holds its user half and, of the kernel, only the trap entry
-    page and the mm's data page."""
-    try:
-        kernel = build_kernel_variant(tmpdir, "kpti", ["KPTI=1"])
-    except subprocess.CalledProcessError as e:
-        res.fail("kpti_builds", e)
-        return
-    m, _ = new_machine(args, tmpdir, "kpti", args.cpus, args.mem)
-    m.cmd[m.cmd.index("-kernel") + 1] = kernel
-    try:
-        m.boot(BOOT_TIMEOUT)
-        out = m.run("usertests -q", USERTESTS_TIMEOUT)
-        res.check("kpti_usertests", "ALL TESTS PASSED" in out,
-                  "usertests -q on the KPTI=1 kernel:\n" + out[-1500:])
-        run_ktest(m, res, "kpti_ktest_")
-        dump = m.run("ptdump -u", SHELL_TIMEOUT)
-        kernel_lines = re.findall(r"^\s*(\d+): (kpti entry text|kpti data), (\d+) pages$", dump, re.M)
-        summary = re.search(r"^summary: (\d+) user pages, (\d+) kernel entries in the user root",
-                            dump, re.M)
-        ok = summary and int(summary.group(1)) > 0 and int(summary.group(2)) == 2 and \
-            sorted((w, int(n)) for _, w, n in kernel_lines) == [("kpti data", 1),
-                                                                 ("kpti entry text", 1)]
-        res.check("kpti_user_root_lacks_kernel", ok,
-                  "the user root should hold user pages and, of the kernel, one page of "
-                  "entry text and one data page:\n" + dump)
-        m.poweroff(POWEROFF_TIMEOUT)
-        m.check_panic()
-    except KernelPanic as e:
-        panic_stop(m, res, e)
-    except (Timeout, QemuExited) as e:
-        res.fail("kpti_complete", e)
-    finally:
-        m.kill()
+def kstat_counts(m):
+    return dict((k, int(v)) for k, v in re.findall(r"^(\w+) (\d+)$", m.run("kstat"), re.M))
 
 
-def free_pages_at_boot(m):
-    found = re.search(r"(\d+) pages free", m.text)
-    return int(found.group(1)) if found else None
+def run_debug_kernel(args, res, tmpdir):
+    """A -DDEBUG kernel junk-fills freed pages and poisons freed mms, so a
+    use after free shows up: usertests -q and ktest must still pass."""
+    run_variant(args, res, tmpdir, "debug", ["-B", "KCFLAGS=-DDEBUG"], "DEBUG")
 
 
 def run_prealloc(args, res, tmpdir, lazy_free):
     """VMSYNC=prealloc: every vmalloc root entry exists from boot, so no
     lazy sync ever happens; the self-tests and usertests still pass."""
-    try:
-        kernel = build_kernel_variant(tmpdir, "prealloc", ["VMSYNC=prealloc"])
-    except subprocess.CalledProcessError as e:
-        res.fail("prealloc_builds", e)
-        return
-    res.ok("prealloc_builds")
-    m, _ = new_machine(args, tmpdir, "prealloc", args.cpus, args.mem)
-    m.cmd[m.cmd.index("-kernel") + 1] = kernel
-    try:
-        m.boot(BOOT_TIMEOUT)
+    def after_boot(m):
         free = free_pages_at_boot(m)
         if free is not None and lazy_free is not None:
             info("VMSYNC=prealloc costs %d pages (%d KiB) at boot"
@@ -490,21 +427,50 @@ def run_prealloc(args, res, tmpdir, lazy_free):
         dump = m.run("ptdump -k", SHELL_TIMEOUT)
         res.check("prealloc_template_has_64_vmalloc_entries",
                   len(re.findall(r"vmalloc, pmd", dump)) == 64, dump)
-        out = m.run("usertests -q", USERTESTS_TIMEOUT)
-        res.check("prealloc_usertests", "ALL TESTS PASSED" in out,
-                  "usertests -q on the VMSYNC=prealloc kernel:\n" + out[-1500:])
+
+    def after_usertests(m):
         out = m.run("kstat", SHELL_TIMEOUT)
         res.check("prealloc_no_lazy_sync", re.search(r"^vmalloc_syncs 0$", out, re.M),
                   "vmalloc_syncs is not 0 after usertests -q:\n" + out)
-        run_ktest(m, res, "prealloc_ktest_")
-        m.poweroff(POWEROFF_TIMEOUT)
-        m.check_panic()
-    except KernelPanic as e:
-        panic_stop(m, res, e)
-    except (Timeout, QemuExited) as e:
-        res.fail("prealloc_complete", e)
-    finally:
-        m.kill()
+    run_variant(args, res, tmpdir, "prealloc", ["VMSYNC=prealloc"], "VMSYNC=prealloc",
+                after_boot, after_usertests)
+
+
+def run_asid_variant(args, res, tmpdir, bits):
+    """ASID_BITS=4: 16 ASIDs for 3 harts, so usertests roll over many
+    times; ASID_BITS=0: ASIDs off, every switch flushes. usertests -q and
+    ktest pass on both, and the TLB model finds no stale ASID load and no
+    missed shootdown."""
+    name = "asid%d" % bits
+
+    def after_ktest(m):
+        k = kstat_counts(m)
+        want = k.get("asid_rollovers", 0) > 0 if bits else k.get("asid_bits") == 0
+        res.check(name + "_tlb_model_clean", want and k.get("stale_asid_loads") == 0
+                  and k.get("missed_shootdowns") == 0,
+                  "asid_bits %s, asid_rollovers %s, stale_asid_loads %s, missed_shootdowns %s"
+                  % (k.get("asid_bits"), k.get("asid_rollovers"), k.get("stale_asid_loads"),
+                     k.get("missed_shootdowns")))
+    run_variant(args, res, tmpdir, name, ["ASID_BITS=%d" % bits], "ASID_BITS=%d" % bits,
+                after_ktest=after_ktest)
+
+
+def run_kpti(args, res, tmpdir):
+    """KPTI=1: two roots per process. usertests -q (trapnosatp then wants
+    two satp writes per system call) and ktest pass, and the user root of
+    a process holds its user half and, of the kernel, only the trap entry
+    page and the mm's data page."""
+    def after_ktest(m):
+        dump = m.run("ptdump -u", SHELL_TIMEOUT)
+        lines = re.findall(r"^\s*(\d+): (kpti entry text|kpti data), (\d+) pages$", dump, re.M)
+        summary = re.search(r"^summary: (\d+) user pages, (\d+) kernel entries in the user root",
+                            dump, re.M)
+        ok = summary and int(summary.group(1)) > 0 and int(summary.group(2)) == 2 and \
+            sorted((w, int(n)) for _, w, n in lines) == [("kpti data", 1), ("kpti entry text", 1)]
+        res.check("kpti_user_root_lacks_kernel", ok,
+                  "the user root should hold user pages and, of the kernel, one page of "
+                  "entry text and one data page:\n" + dump)
+    run_variant(args, res, tmpdir, "kpti", ["KPTI=1"], "KPTI=1", after_ktest=after_ktest)
 
 
 # ---- host-side checks ---------------------------------------------------------
