@@ -19,6 +19,9 @@
 #define KSTAT_UNFLUSHED_SYNCS 10 // lazy syncs not followed by a flush (a bug)
 #define KSTAT_IDLE_MM_DROPS  11 // borrowed mms of exited processes that an
                                 // idle hart gave back (sched.c)
+#define KSTAT_COW_FAULTS     12 // stores to copy-on-write pages (vm.c)
+#define KSTAT_COW_COPIES     13 // of those, the ones that copied the page
+#define KSTAT_SHARED_PAGES   14 // physical pages mapped more than once now
 
 // kstat(what + KSTAT_HART(i)): hart i's own count of a per-hart counter
 // (0-4 and 9-11 above); -1 for any other.

@@ -177,6 +177,9 @@ sys_kstat(void)
     case KSTAT_TICKS:      return ticks;
     case KSTAT_FREEPAGES:  return nr_free_pages();
     case KSTAT_LAZY_ROOTS: return mm_nr_lazy_roots();
+    case KSTAT_COW_FAULTS: return nr_cow_faults;
+    case KSTAT_COW_COPIES: return nr_cow_copies;
+    case KSTAT_SHARED_PAGES: return nr_shared_pages();
     }
   }
   if(cpu_counter(&cpus[0], what) == 0)

@@ -7,6 +7,9 @@ Boots canopy headless on a copy of fs.img and runs, in order:
   shell     shell_*: a few commands typed at the shell, output compared
   usertests one test per "test NAME: OK|FAILED" line of `usertests -q`,
             and usertests_complete for its final "ALL TESTS PASSED"
+  cow       cowtest_NAME per "cowtest NAME: ok|FAILED" line of `cowtest`
+            (user/cowtest.c, copy-on-write fork), cowtest_complete for its
+            "cowtest: all passed"; the DEBUG kernel runs it too
   (always)  poweroff_exits_qemu: `poweroff` makes QEMU exit by itself
   fsck      fsck_after_usertests: mkfs/fsck accepts the image afterwards
   host      every tests/host/*.sh; each prints "test NAME: OK|FAIL" lines
@@ -47,7 +50,7 @@ import gdb_test  # noqa: E402
 import labs_test  # noqa: E402
 
 OUT = os.path.join(REPO, "tests", "out")
-GROUPS = ["shell", "usertests", "ktest", "prealloc", "debug", "fsck", "host", "matrix", "gdb", "labs"]
+GROUPS = ["shell", "usertests", "cow", "ktest", "prealloc", "debug", "fsck", "host", "matrix", "gdb", "labs"]
 
 # Time limits in seconds, multiplied by --timeout-scale.
 BOOT_TIMEOUT = 60
@@ -143,6 +146,20 @@ def run_shell_tests(m, res):
                 raise
             problem = problem or output_problem(cmd, out, expected)
         res.check(name, problem is None, problem)
+
+
+# ---- cowtest ----------------------------------------------------------------
+
+COWTEST_TIMEOUT = 300
+
+
+def run_cowtest(m, res, prefix="cowtest_"):
+    """cowtest: one test per check it prints, and prefix + complete."""
+    out = m.run("cowtest", COWTEST_TIMEOUT)
+    for name, verdict, rest in re.findall(r"^cowtest ([\w-]+): (ok|FAILED)(.*)$", out, re.M):
+        res.check(prefix + name.replace("-", "_"), verdict == "ok", rest.strip())
+    res.check(prefix + "complete", "cowtest: all passed" in out,
+              "cowtest did not print 'cowtest: all passed':\n" + out[-1500:])
 
 
 # ---- usertests --------------------------------------------------------------
@@ -269,6 +286,7 @@ def run_debug_kernel(args, res, tmpdir):
         out = m.run("usertests -q", USERTESTS_TIMEOUT)
         res.check("debug_usertests", "ALL TESTS PASSED" in out,
                   "usertests -q on the DEBUG kernel:\n" + out[-1500:])
+        run_cowtest(m, res, "debug_cowtest_")
         run_ktest(m, res, "debug_ktest_")
         m.poweroff(POWEROFF_TIMEOUT)
         m.check_panic()
@@ -416,6 +434,8 @@ def main_session(args, res, tmpdir):
             if "usertests" in args.only:
                 run_usertests(m, res)
                 print_counters(m, "after usertests -q")
+            if "cow" in args.only:
+                run_cowtest(m, res)
             if "ktest" in args.only:
                 run_ktest(m, res)
                 run_design_probes(m, res)

@@ -20,6 +20,9 @@ static const char *names[] = {
   [KSTAT_TLB_FLUSHES]   "tlb_flushes",
   [KSTAT_UNFLUSHED_SYNCS] "unflushed_syncs",
   [KSTAT_IDLE_MM_DROPS] "idle_mm_drops",
+  [KSTAT_COW_FAULTS]    "cow_faults",
+  [KSTAT_COW_COPIES]    "cow_copies",
+  [KSTAT_SHARED_PAGES]  "shared_pages",
 };
 
 #define NCOUNTERS (sizeof(names) / sizeof(names[0]))
