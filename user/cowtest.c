@@ -5,6 +5,9 @@
 //   cowtest            every check
 //   cowtest NAME...    only these (big, many, same-page, pipe, file, lazy,
 //                      text, exhaust, leak)
+//   cowtest -t TOKEN   the grader's run (grade/grade-cow.py): one fork of
+//                      a 2 MiB region marked with TOKEN, printing what each
+//                      side saw and the counters ("cowtest grade: ...")
 //
 // "big" forks a process holding more than half of free memory, which a
 // fork that copies every page cannot do. The checks run in a child;
@@ -322,6 +325,70 @@ test_exhaust(void)
   sbrk(-n);
 }
 
+// The grader's run. The parent marks every page of a region with tok and
+// forks; the child reports how many pages are shared, whether a write()
+// from shared pages made copies (it must not), whether the parent's store
+// after fork reached it, and what a read() from a pipe put into a shared
+// page (tok, if copyout broke the sharing). The parent then reports
+// whether the child's store reached it and whether its region is intact.
+static void
+grade_run(const char *tok)
+{
+  enum { R = 512 };
+  int len = strlen(tok) + 1;
+  if(len > 64)
+    fail("token too long");
+  char *p = sbrk(R * PGSIZE);
+  if(p == SBRK_ERROR)
+    fail("sbrk");
+  for(int i = 0; i < R; i++){
+    *(int *)(p + i * PGSIZE) = i;
+    memmove(p + i * PGSIZE + 8, tok, len);
+  }
+  int p2c[2], data[2];
+  if(pipe(p2c) < 0 || pipe(data) < 0)
+    fail("pipe");
+  long f0 = kstat(KSTAT_FREEPAGES), s0 = kstat(KSTAT_SHARED_PAGES);
+  long c0 = kstat(KSTAT_COW_COPIES);
+  p[3 * PGSIZE + 4] = 1;   // a fresh writable TLB entry for page 3
+  int pid = fork();
+  if(pid < 0)
+    fail("fork");
+  if(pid == 0){
+    long s1 = kstat(KSTAT_SHARED_PAGES), f1 = kstat(KSTAT_FREEPAGES);
+    long cr0 = kstat(KSTAT_COW_COPIES);
+    for(int i = 0; i < 16; i++)      // the kernel reads shared pages
+      write(data[1], p + (16 + i) * PGSIZE + 8, 4);
+    long cr1 = kstat(KSTAT_COW_COPIES);
+    char x;
+    read(p2c[0], &x, 1);             // the parent has stored into page 3
+    int hidden = strcmp(p + 3 * PGSIZE + 8, tok) == 0;
+    memmove(p + 4 * PGSIZE + 8, "child", 6);
+    int n = read(p2c[0], p + 5 * PGSIZE + 8, len);
+    printf("cowtest grade: child shared %d of %d pages after fork, "
+           "fork used %d pages\n", (int)(s1 - s0), R, (int)(f0 - f1));
+    printf("cowtest grade: copies on read %d\n", (int)(cr1 - cr0));
+    printf("cowtest grade: parent store hidden from child: %s\n", hidden ? "yes" : "no");
+    printf("cowtest grade: child read %s\n", n == len ? p + 5 * PGSIZE + 8 : "(failed)");
+    exit(0);
+  }
+  memmove(p + 3 * PGSIZE + 8, "parent", 7);
+  write(p2c[1], "x", 1);
+  write(p2c[1], tok, len);
+  if(reap() != 0)
+    fail("the child failed");
+  int intact = 1;
+  for(int i = 0; i < R; i++)
+    if(i != 3 && (*(int *)(p + i * PGSIZE) != i || strcmp(p + i * PGSIZE + 8, tok) != 0))
+      intact = 0;
+  printf("cowtest grade: child store hidden from parent: %s\n",
+         strcmp(p + 4 * PGSIZE + 8, tok) == 0 ? "yes" : "no");
+  printf("cowtest grade: parent kept %s\n", intact ? p + 8 : "(damaged)");
+  printf("cowtest grade: copies %d\n", (int)(kstat(KSTAT_COW_COPIES) - c0));
+  close(p2c[0]); close(p2c[1]); close(data[0]); close(data[1]);
+  sbrk(-R * PGSIZE);
+}
+
 static struct {
   const char *name;
   void (*fn)(void);
@@ -352,6 +419,11 @@ wanted(int argc, char **argv, const char *name)
 int
 main(int argc, char **argv)
 {
+  if(argc == 3 && strcmp(argv[1], "-t") == 0){
+    cur = "grade";
+    grade_run(argv[2]);
+    exit(0);
+  }
   long free0 = pages_free(), shared0 = kstat(KSTAT_SHARED_PAGES);
   long copies0 = kstat(KSTAT_COW_COPIES);
   int pid = fork();
