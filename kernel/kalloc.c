@@ -73,22 +73,27 @@ add_fresh(int i, uint64 pa_start, uint64 pa_end)
 }
 
 // LAB cow BEGIN
-// Carve the reference counts out of the start of the first fresh range:
-// one uint32 per page from there to the end of RAM. Those pages are never
-// handed out, so they are not counted free.
+// Carve the reference counts out of the start of a fresh range (the first
+// one with room): one uint32 per page from the end of the kernel to the
+// end of RAM. Those pages are never handed out, so they are not counted
+// free.
 static void
 refs_init(void)
 {
-  struct fresh_range *r = &kmem.fresh[0];
-  ref_base = r->next;
+  ref_base = PGROUNDUP(__pa(_kernel_end));
   uint64 bytes = (ram_end - ref_base) / PGSIZE * sizeof(uint32);
   uint64 npages = PGROUNDUP(bytes) / PGSIZE;
-  if(r->end - r->next < npages * PGSIZE)
-    panic("kinit: no room for %d page counts", (int)(bytes / sizeof(uint32)));
-  page_refs = __va(r->next);
-  memset(page_refs, 0, npages * PGSIZE);
-  r->next += npages * PGSIZE;
-  kmem.nfree -= npages;
+  for(int i = 0; i < NELEM(kmem.fresh); i++){
+    struct fresh_range *r = &kmem.fresh[i];
+    if(r->end - r->next >= npages * PGSIZE){
+      page_refs = __va(r->next);
+      memset(page_refs, 0, npages * PGSIZE);
+      r->next += npages * PGSIZE;
+      kmem.nfree -= npages;
+      return;
+    }
+  }
+  panic("kinit: no room for %d page counts", (int)(bytes / sizeof(uint32)));
 }
 
 // The reference count of the page at direct-map address page.
