@@ -41,7 +41,8 @@ def grade_run(c, tok):
                      ("child_read", r"child read (\S+)"),
                      ("child_hidden", r"child store hidden from parent: (\w+)"),
                      ("kept", r"parent kept (\S+)"),
-                     ("copies", r"^cowtest grade: copies (-?\d+)")]:
+                     ("copies", r"^cowtest grade: copies (-?\d+)"),
+                     ("reuse", r"8 stores made (-?\d+ faults, -?\d+ copies)")]:
         f = re.search(pat, out, re.M)
         check(f, "cowtest -t printed no %r line:\n%s" % (key, out[-800:]))
         facts[key] = f.group(1)
@@ -69,7 +70,18 @@ def cow_fork_shares(c):
           "shared pages did not count copies" % f["copies"])
 
 
-@lab.test(25, timeout=60, hint="a store fault from copyout comes without FAULT_FLAG_USER; "
+@lab.test(10, timeout=40, hint="a COW page whose count is 1 is only made writable again; "
+          "count that fault in cow_faults but not in cow_copies")
+def cow_last_reference(c):
+    f = grade_run(c, token())
+    faults, copies = (int(x) for x in re.findall(r"-?\d+", f["reuse"]))
+    check(faults >= 8, "8 stores to COW pages that only the parent still maps counted %d "
+          "cow_faults" % faults)
+    check(copies == 0, "8 stores to COW pages that only the parent still maps made %d "
+          "copies: the last reference takes the page back" % copies)
+
+
+@lab.test(20, timeout=60, hint="a store fault from copyout comes without FAULT_FLAG_USER; "
           "a fault that finds no page for the copy returns -1, no panic")
 def cow_copyout(c):
     tok = token()
@@ -82,7 +94,7 @@ def cow_copyout(c):
               % (name, out[-1000:]))
 
 
-@lab.test(25, timeout=90, hint="fork of a process holding 2/3 of memory must not copy; "
+@lab.test(20, timeout=90, hint="fork of a process holding 2/3 of memory must not copy; "
           "text (no W) stays read-only in both")
 def cow_big_forks(c):
     out = c.run("cowtest big many same-page lazy text", 120)
