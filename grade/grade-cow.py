@@ -7,9 +7,10 @@ marked with the token and prints what each side saw together with the
 kernel's counters, read back with kstat: shared_pages right after fork
 (every page of the region must be shared), the free pages fork used (a
 few, not a copy), cow_copies around a write() from shared pages (none:
-reading never copies). The rest of cowtest checks big forks, the kernel
-writing into shared pages (copyout), exhaustion, and that free_pages and
-shared_pages come back.
+reading never copies), cow_faults and cow_copies for stores to pages only
+the parent still maps (faults, no copies). The rest of cowtest checks big
+forks, the kernel writing into shared pages (copyout), exhaustion, and
+that free_pages and shared_pages come back.
 """
 import os
 import random
