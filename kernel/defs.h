@@ -70,6 +70,9 @@ void           *kzalloc(void);
 void            kzerod_start(void);
 void            kfree(void *page);
 uint64          nr_free_pages(void);
+void            get_page(void *page);
+int             page_count(void *page);
+uint64          nr_shared_pages(void);
 
 // vm.c: page tables
 pte_t          *walk(pagetable_t pgd, uint64 va, int alloc);
@@ -79,7 +82,10 @@ uint64          walkaddr(pagetable_t pgd, uint64 va);
 uint64          uvmalloc(pagetable_t pgd, uint64 oldsz, uint64 newsz, int xperm);
 uint64          uvmdealloc(pagetable_t pgd, uint64 oldsz, uint64 newsz);
 int             uvmcopy(pagetable_t old, pagetable_t new, uint64 sz);
-int             handle_mm_fault(struct mm *mm, uint64 va);
+#define FAULT_FLAG_WRITE 0x1   // handle_mm_fault: the access was a store
+#define FAULT_FLAG_USER  0x2   // it came from user mode, not copyin/copyout
+int             handle_mm_fault(struct mm *mm, uint64 va, int flags);
+extern uint64   nr_cow_faults, nr_cow_copies;
 void            uvmfree_user(pagetable_t pgd, uint64 sz);
 int             copy_to_pgd(pagetable_t pgd, uint64 dstva, const void *src, uint64 len);
 

@@ -11,6 +11,14 @@
 //
 // Managed: all RAM the device tree reports, less OpenSBI (below the
 // kernel's load address), the kernel image and the device-tree blob.
+//
+// Every managed page has a reference count (Linux's page_count), kept in
+// an array carved out of the first fresh pages at boot. kalloc() hands a
+// page out with count 1; fork's copy-on-write sharing adds one per extra
+// mapping (get_page); kfree() drops one and frees the page only when the
+// last reference goes. A free page has count 0, so freeing it again
+// panics. Counts change with atomic instructions, never under kmem.lock.
+// nr_shared counts the pages whose count is 2 or more.
 #include "kernel/types.h"
 #include "kernel/param.h"
 #include "kernel/riscv.h"
@@ -45,6 +53,14 @@ static struct {
 
 static struct proc *kzerod_task;
 
+// LAB cow BEGIN
+static uint32 *page_refs;    // one count per page from ref_base on
+static uint64 ref_base;      // physical address of the first counted page
+static uint64 nr_shared;     // pages with a count of 2 or more
+// LAB cow STARTER
+//> // TODO (cow): a reference count per physical page.
+// LAB cow END
+
 static void
 add_fresh(int i, uint64 pa_start, uint64 pa_end)
 {
@@ -55,6 +71,99 @@ add_fresh(int i, uint64 pa_start, uint64 pa_end)
   kmem.fresh[i] = (struct fresh_range){ .next = pa_start, .end = pa_end };
   kmem.nfree += (pa_end - pa_start) / PGSIZE;
 }
+
+// LAB cow BEGIN
+// Carve the reference counts out of the start of a fresh range (the first
+// one with room): one uint32 per page from the end of the kernel to the
+// end of RAM. Those pages are never handed out, so they are not counted
+// free.
+static void
+refs_init(void)
+{
+  ref_base = PGROUNDUP(__pa(_kernel_end));
+  uint64 bytes = (ram_end - ref_base) / PGSIZE * sizeof(uint32);
+  uint64 npages = PGROUNDUP(bytes) / PGSIZE;
+  for(int i = 0; i < NELEM(kmem.fresh); i++){
+    struct fresh_range *r = &kmem.fresh[i];
+    if(r->end - r->next >= npages * PGSIZE){
+      page_refs = __va(r->next);
+      memset(page_refs, 0, npages * PGSIZE);
+      r->next += npages * PGSIZE;
+      kmem.nfree -= npages;
+      return;
+    }
+  }
+  panic("kinit: no room for %d page counts", (int)(bytes / sizeof(uint32)));
+}
+
+// The reference count of the page at direct-map address page.
+static uint32 *
+page_ref(void *page)
+{
+  uint64 pa = __pa(page);
+  if((pa % PGSIZE) != 0 || pa < ref_base || pa >= ram_end)
+    panic("page_ref: bad page %p", page);
+  return &page_refs[(pa - ref_base) / PGSIZE];
+}
+
+// Add a reference to an allocated page (fork sharing it copy-on-write).
+void
+get_page(void *page)
+{
+  uint32 old = __atomic_fetch_add(page_ref(page), 1, __ATOMIC_ACQ_REL);
+  if(old == 0)
+    panic("get_page: free page %p", page);
+  if(old == 1)
+    __atomic_add_fetch(&nr_shared, 1, __ATOMIC_RELAXED);
+}
+
+// The number of references to page: 1 if only one mapping (or the
+// kernel) holds it. A count read as 1 cannot rise behind the caller's
+// back if the caller holds that one reference.
+int
+page_count(void *page)
+{
+  return __atomic_load_n(page_ref(page), __ATOMIC_ACQUIRE);
+}
+
+// Pages held by two references or more (kstat shared_pages).
+uint64
+nr_shared_pages(void)
+{
+  return __atomic_load_n(&nr_shared, __ATOMIC_RELAXED);
+}
+
+// Drop one reference; return 1 if it was the last (the page must be
+// freed now). Panics on a page that is already free.
+static int
+put_page_ref(void *page)
+{
+  uint32 old = __atomic_fetch_sub(page_ref(page), 1, __ATOMIC_ACQ_REL);
+  if(old == 0)
+    panic("kfree: page %p is already free", page);
+  if(old == 2)
+    __atomic_sub_fetch(&nr_shared, 1, __ATOMIC_RELAXED);
+  return old == 1;
+}
+
+// A page leaves the allocator: it has one reference, its taker's.
+static void
+set_page_ref_one(void *page)
+{
+  __atomic_store_n(page_ref(page), 1, __ATOMIC_RELEASE);
+}
+// LAB cow STARTER
+//> // TODO (cow): refs_init(), get_page(), page_count(), nr_shared_pages()
+//> // and the two helpers kalloc.c uses, put_page_ref() and
+//> // set_page_ref_one(). Until then a page has no count: every kfree()
+//> // frees it, and nothing is ever shared.
+//> static void refs_init(void) { }
+//> void get_page(void *page) { panic("get_page: no reference counts yet"); }
+//> int page_count(void *page) { return 1; }
+//> uint64 nr_shared_pages(void) { return 0; }
+//> static int put_page_ref(void *page) { return 1; }
+//> static void set_page_ref_one(void *page) { }
+// LAB cow END
 
 void
 kinit(void)
@@ -68,6 +177,7 @@ kinit(void)
   } else {
     add_fresh(0, start, ram_end);
   }
+  refs_init();
 }
 
 // Take a page from the fresh ranges, or return 0. Caller holds kmem.lock.
@@ -98,14 +208,17 @@ take_unzeroed(void)
   return take_fresh();
 }
 
-// Return a page to the free list. In debug builds (-DDEBUG) it is filled
-// with junk so that a use after free shows up as garbage.
+// Drop a reference to a page; with the last one, return the page to the
+// free list. In debug builds (-DDEBUG) a freed page is filled with junk
+// so that a use after free shows up as garbage.
 void
 kfree(void *page)
 {
   uint64 pa = __pa(page);
   if((pa % PGSIZE) != 0 || pa < __pa(_kernel_end) || pa >= ram_end)
     panic("kfree: bad page %p", page);
+  if(!put_page_ref(page))
+    return;   // still mapped elsewhere (copy-on-write)
 #ifdef DEBUG
   memset(page, 0x5a, PGSIZE);
 #endif
@@ -140,6 +253,8 @@ kalloc(void)
   if(r)
     kmem.nfree--;
   release(&kmem.lock);
+  if(r)
+    set_page_ref_one(r);
 #ifdef DEBUG
   if(r)
     memset(r, 0xa5, PGSIZE);
@@ -165,6 +280,7 @@ kzalloc(void)
     wakeup(&kmem.zeroed);
   if(r){
     r->next = 0;   // the only word the pool wrote
+    set_page_ref_one(r);
     return r;
   }
   void *page = kalloc();

@@ -48,6 +48,9 @@
 #define KSTAT_MISSED_SHOOTDOWNS 25 // unmaps that left out a hart that may
                                 // hold the mm's ASID: a bug, must stay 0
 #define KSTAT_KPTI           26 // 1 in the KPTI=1 build (two roots per mm)
+#define KSTAT_COW_FAULTS     27 // stores to copy-on-write pages (vm.c)
+#define KSTAT_COW_COPIES     28 // of those, the ones that copied the page
+#define KSTAT_SHARED_PAGES   29 // physical pages mapped more than once now
 
 // kstat(what + KSTAT_HART(i)): hart i's own count of a per-hart counter
 // (0-4, 9-13 and 21-25 above); -1 for any other.

@@ -16,6 +16,10 @@
 #define PTE_KERNEL_G PTE_G
 #endif
 
+// A software bit (RSW, ignored by the hardware): a user page that fork
+// made read-only for copy-on-write; a store to it copies (vm.c).
+#define PTE_COW (1L << 8)
+
 static inline int pte_present(pte_t pte) { return (pte & PTE_V) != 0; }
 // A valid entry with none of R, W, X points to the next-level table.
 static inline int pte_leaf(pte_t pte) { return (pte & (PTE_R | PTE_W | PTE_X)) != 0; }

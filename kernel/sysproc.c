@@ -205,6 +205,9 @@ sys_kstat(void)
     case KSTAT_KPTI:       return 0;
 #endif
     case KSTAT_ASID_ROLLOVERS: return asid_nr_rollovers();
+    case KSTAT_COW_FAULTS: return nr_cow_faults;
+    case KSTAT_COW_COPIES: return nr_cow_copies;
+    case KSTAT_SHARED_PAGES: return nr_shared_pages();
     }
   }
   if(cpu_counter(&cpus[0], what) == 0)

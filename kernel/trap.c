@@ -127,6 +127,14 @@ is_data_page_fault(uint64 cause)
   return cause == EXC_LOAD_PAGE_FAULT || cause == EXC_STORE_PAGE_FAULT;
 }
 
+// handle_mm_fault()'s flags for a data page fault with this cause.
+static int
+fault_flags(uint64 cause, int user)
+{
+  return (cause == EXC_STORE_PAGE_FAULT ? FAULT_FLAG_WRITE : 0) |
+         (user ? FAULT_FLAG_USER : 0);
+}
+
 // A trap from user mode. Called by trap_entry with interrupts off; returns
 // to trap_entry, which goes back to user mode.
 void
@@ -149,8 +157,9 @@ user_trap(struct pt_regs *regs)
     intr_on();
     syscall(regs);
   } else if(is_data_page_fault(regs->cause) &&
-            handle_mm_fault(p->mm, regs->tval) == 0){
-    // a heap page that sbrklazy() left for its first touch: now mapped
+            handle_mm_fault(p->mm, regs->tval, fault_flags(regs->cause, 1)) == 0){
+    // a heap page that sbrklazy() left for its first touch, now mapped,
+    // or a copy-on-write page, now private
   } else {
     user_fault(p, regs);
   }
@@ -177,7 +186,8 @@ kernel_page_fault(struct pt_regs *regs)
     vmalloc_check_flushed(mark, regs->tval, regs->tval + 1, 1, "vmalloc_fault");
     return;
   }
-  if(data && in_uaccess(regs) && mm && handle_mm_fault(mm, regs->tval) == 0)
+  if(data && in_uaccess(regs) && mm &&
+     handle_mm_fault(mm, regs->tval, fault_flags(regs->cause, 0)) == 0)
     return;
   if(fixup_exception(regs))
     return;

@@ -7,11 +7,20 @@
 // here ever frees a kernel-half page-table page.
 //
 // User leaves always have U and never G; kernel leaves the opposite.
+//
+// Copy-on-write (docs/cow.md): fork maps each user page into both address
+// spaces, read-only and marked PTE_COW if it was writable, and counts the
+// extra reference (kalloc.c). A store to such a page faults; do_wp_page()
+// gives the faulting side its own copy, or the page itself when no other
+// mapping holds it. copyout stores through the same hardware path, so a
+// system call writing into a shared page breaks the sharing the same way.
 #include "kernel/types.h"
 #include "kernel/param.h"
 #include "kernel/riscv.h"
 #include "kernel/memlayout.h"
 #include "kernel/pgtable.h"
+#include "kernel/spinlock.h"
+#include "kernel/proc.h"
 #include "kernel/mm.h"
 #include "kernel/defs.h"
 
@@ -150,43 +159,134 @@ uvmdealloc(pagetable_t pgd, uint64 oldsz, uint64 newsz)
   return newsz;
 }
 
-// Copy the user half [0, sz) of old into new, page by page, with the same
-// permissions (fork). Unmapped pages (the stack guard, heap pages that
-// sbrklazy() left for their first touch) stay unmapped. Returns 0, or -1
-// with new's user half left for the caller to free.
+// Copy-on-write events since boot (kstat cow_faults, cow_copies).
+uint64 nr_cow_faults, nr_cow_copies;
+
+// LAB cow BEGIN
+// Share the user half [0, sz) of old with new (fork), copy-on-write: each
+// mapped page gets a second mapping in new and one more reference
+// (get_page). A writable page loses W in both tables and gains PTE_COW,
+// so the first store on either side faults into do_wp_page(); a page the
+// user could never write (text) is simply shared. Unmapped pages (the
+// stack guard, heap pages that sbrklazy() left for their first touch)
+// stay unmapped. old must be the root in this hart's satp (fork's
+// parent): its TLB entries are flushed here; other harts flush when the
+// parent next runs there (switch_mm). Returns 0, or -1 with new's user
+// half left for the caller to free (old stays correct: a COW page with
+// count 1 is taken back writable at its next store).
 int
 uvmcopy(pagetable_t old, pagetable_t new, uint64 sz)
 {
+  int r = 0, wrprotected = 0;
   for(uint64 va = skip_hole(old, 0); va < sz; va = skip_hole(old, va + PGSIZE)){
     pte_t *pte = walk(old, va, 0);
     if(pte == 0 || !pte_present(*pte))
       continue;
-    void *page = kalloc();
-    if(page == 0)
-      return -1;
-    memmove(page, __va(PTE2PA(*pte)), PGSIZE);
+    if(*pte & PTE_W){
+      *pte = (*pte & ~PTE_W) | PTE_COW;
+      wrprotected = 1;
+    }
+    void *page = __va(PTE2PA(*pte));
+    get_page(page);
     if(mappages(new, va, PGSIZE, __pa(page), PTE_FLAGS(*pte) & ~PTE_V) < 0){
       kfree(page);
-      return -1;
+      r = -1;
+      break;
     }
   }
-  return 0;
+  // The parent's writable translations may be cached on every hart it
+  // ran on: shoot them down there, with its ASID (uvmcopy runs in fork,
+  // in the parent).
+  if(wrprotected)
+    flush_tlb_mm(myproc()->mm);
+  return r;
 }
 
-// A user page fault at va in mm. If va lies in the heap and its page was
-// left for the first touch by sbrklazy(), map a zeroed page there and
-// return 0: the access is retried. Otherwise return -1, a real fault.
-// The fault may come from user mode or from copyin/copyout; mm is the
-// faulting task's own (never NULL: kernel threads have no user memory).
-int
-handle_mm_fault(struct mm *mm, uint64 va)
+// A store hit the copy-on-write page that pte maps at va in the current
+// address space (Linux's do_wp_page). If this mapping holds the only
+// reference left, take the page back writable; otherwise copy it into a
+// new page, map that writable and drop a reference to the shared one.
+// Returns 0, or -1 if no page is left for the copy (the caller kills the
+// process, or copyout fails).
+static int
+do_wp_page(pte_t *pte, uint64 va)
 {
-  if(va < mm->start_brk || va >= mm->brk)
+  void *page = __va(PTE2PA(*pte));
+  uint64 flags = (PTE_FLAGS(*pte) | PTE_W) & ~(PTE_COW | PTE_V);
+  __atomic_add_fetch(&nr_cow_faults, 1, __ATOMIC_RELAXED);
+  if(page_count(page) == 1){
+    *pte = mk_pte(__pa(page), flags);   // the last reference: reuse it
+  } else {
+    void *copy = kalloc();
+    if(copy == 0)
+      return -1;
+    memmove(copy, page, PGSIZE);
+    *pte = mk_pte(__pa(copy), flags);
+    kfree(page);
+    __atomic_add_fetch(&nr_cow_copies, 1, __ATOMIC_RELAXED);
+  }
+  // Every hart this mm ran on may cache the read-only translation (of the
+  // old page, after a copy): shoot it down there, not only here.
+  flush_tlb_mm_range(myproc()->mm, va, va + PGSIZE);
+  return 0;
+}
+// LAB cow STARTER
+//> // Copy the user half [0, sz) of old into new, page by page, with the
+//> // same permissions (fork). Unmapped pages (the stack guard, heap pages
+//> // that sbrklazy() left for their first touch) stay unmapped. Returns 0,
+//> // or -1 with new's user half left for the caller to free.
+//> //
+//> // TODO (cow): share the pages instead, copy-on-write, and write
+//> // do_wp_page() for the store fault that breaks the sharing.
+//> int
+//> uvmcopy(pagetable_t old, pagetable_t new, uint64 sz)
+//> {
+//>   for(uint64 va = skip_hole(old, 0); va < sz; va = skip_hole(old, va + PGSIZE)){
+//>     pte_t *pte = walk(old, va, 0);
+//>     if(pte == 0 || !pte_present(*pte))
+//>       continue;
+//>     void *page = kalloc();
+//>     if(page == 0)
+//>       return -1;
+//>     memmove(page, __va(PTE2PA(*pte)), PGSIZE);
+//>     if(mappages(new, va, PGSIZE, __pa(page), PTE_FLAGS(*pte) & ~PTE_V) < 0){
+//>       kfree(page);
+//>       return -1;
+//>     }
+//>   }
+//>   return 0;
+//> }
+//>
+//> // TODO (cow): do_wp_page(), the store fault on a copy-on-write page.
+// LAB cow END
+
+// A user page fault at va in mm, the current task's address space (never
+// NULL: kernel threads have no user memory); flags
+// say whether it was a store (FAULT_FLAG_WRITE) and whether it came from
+// user mode (FAULT_FLAG_USER) or from copyin/copyout. Two faults are
+// fixed and return 0, so that the access is retried:
+//   - a store to a copy-on-write page (do_wp_page);
+//   - any access to a heap page that sbrklazy() left for the first touch:
+//     a zeroed page is mapped there.
+// Anything else returns -1, a real fault.
+int
+handle_mm_fault(struct mm *mm, uint64 va, int flags)
+{
+  if(va >= MAXVA)
     return -1;
   va = PGROUNDDOWN(va);
   pte_t *pte = walk(mm->pgd, va, 0);
-  if(pte && pte_present(*pte))
+  if(pte && pte_present(*pte)){
+    // LAB cow BEGIN
+    if((flags & FAULT_FLAG_WRITE) && (*pte & PTE_COW) && pte_user(*pte))
+      return do_wp_page(pte, va);
+    // LAB cow STARTER
+    //> // TODO (cow): a store to a copy-on-write page goes to do_wp_page().
+    // LAB cow END
     return -1;   // mapped already: a permission fault
+  }
+  if(va < mm->start_brk || va >= mm->brk)
+    return -1;
   void *page = kzalloc();
   if(page == 0)
     return -1;

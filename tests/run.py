@@ -9,6 +9,9 @@ Boots canopy headless on a copy of fs.img and runs, in order:
             and usertests_complete for its final "ALL TESTS PASSED";
             meanwhile QEMU's monitor samples every hart's satp
             (template_never_in_satp_sampled: never kernel_pagetable)
+  cow       cowtest_NAME per "cowtest NAME: ok|FAILED" line of `cowtest`
+            (user/cowtest.c, copy-on-write fork), cowtest_complete for its
+            "cowtest: all passed"; the DEBUG kernel runs it too
   (always)  poweroff_exits_qemu: `poweroff` makes QEMU exit by itself
   fsck      fsck_after_usertests: mkfs/fsck accepts the image afterwards
   host      every tests/host/*.sh; each prints "test NAME: OK|FAIL" lines
@@ -61,7 +64,7 @@ import ptview_test  # noqa: E402
 
 # Console logs; CANOPY_TEST_OUT moves them (the harness's own test does).
 OUT = os.environ.get("CANOPY_TEST_OUT") or os.path.join(REPO, "tests", "out")
-GROUPS = ["shell", "usertests", "ktest", "prealloc", "asid", "kpti", "debug", "fsck", "host",
+GROUPS = ["shell", "usertests", "cow", "ktest", "prealloc", "asid", "kpti", "debug", "fsck", "host",
           "matrix", "gdb", "ptview", "labs"]
 
 # Time limits in seconds, multiplied by --timeout-scale.
@@ -158,6 +161,20 @@ def run_shell_tests(m, res):
                 raise
             problem = problem or output_problem(cmd, out, expected)
         res.check(name, problem is None, problem)
+
+
+# ---- cowtest ----------------------------------------------------------------
+
+COWTEST_TIMEOUT = 300
+
+
+def run_cowtest(m, res, prefix="cowtest_"):
+    """cowtest: one test per check it prints, and prefix + complete."""
+    out = m.run("cowtest", COWTEST_TIMEOUT)
+    for name, verdict, rest in re.findall(r"^cowtest ([\w-]+): (ok|FAILED)(.*)$", out, re.M):
+        res.check(prefix + name.replace("-", "_"), verdict == "ok", rest.strip())
+    res.check(prefix + "complete", "cowtest: all passed" in out,
+              "cowtest did not print 'cowtest: all passed':\n" + out[-1500:])
 
 
 # ---- usertests --------------------------------------------------------------
@@ -413,7 +430,8 @@ def kstat_counts(m):
 def run_debug_kernel(args, res, tmpdir):
     """A -DDEBUG kernel junk-fills freed pages and poisons freed mms, so a
     use after free shows up: usertests -q and ktest must still pass."""
-    run_variant(args, res, tmpdir, "debug", ["-B", "KCFLAGS=-DDEBUG"], "DEBUG")
+    run_variant(args, res, tmpdir, "debug", ["-B", "KCFLAGS=-DDEBUG"], "DEBUG",
+                after_usertests=lambda m: run_cowtest(m, res, "debug_cowtest_"))
 
 
 def run_prealloc(args, res, tmpdir, lazy_free):
@@ -570,6 +588,8 @@ def main_session(args, res, tmpdir):
             if "usertests" in args.only:
                 run_usertests(m, res, mon, args.cpus)
                 print_counters(m, "after usertests -q", res)
+            if "cow" in args.only:
+                run_cowtest(m, res)
             if "ktest" in args.only:
                 run_ktest(m, res)
                 run_design_probes(m, res)

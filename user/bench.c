@@ -5,6 +5,7 @@
 // on one machine only.
 #include "kernel/types.h"
 #include "kernel/fcntl.h"
+#include "kernel/kstat.h"
 #include "user/user.h"
 
 static uint64
@@ -45,6 +46,40 @@ bench_fork(void)
     wait(0);
   }
   report("fork_exit_wait", t, n);
+}
+
+// fork+exit+wait of a process that has grown by mib MiB, every page of
+// it touched: without copy-on-write fork copies them all, with it fork
+// only shares them. Skipped (with a note) if memory is too short for the
+// process, and for a full copy of it.
+static void
+bench_fork_size(const char *name, int mib, int n)
+{
+  uint64 bytes = (uint64)mib << 20;
+  if((uint64)kstat(KSTAT_FREEPAGES) * 4096 < 2 * bytes + (8 << 20)){
+    printf("bench %s: skipped, needs more memory (MEM=256M)\n", name);
+    return;
+  }
+  char *p = sbrk(bytes);
+  if(p == (char *)-1){
+    printf("bench %s: skipped, sbrk failed\n", name);
+    return;
+  }
+  for(uint64 off = 0; off < bytes; off += 4096)
+    p[off] = 1;
+  uint64 t = now();
+  for(int i = 0; i < n; i++){
+    int pid = fork();
+    if(pid == 0)
+      exit(0);
+    if(pid < 0){
+      printf("bench %s: fork failed\n", name);
+      break;
+    }
+    wait(0);
+  }
+  report(name, t, n);
+  sbrk(-bytes);
 }
 
 // One byte back and forth between two processes: two switches per op.
@@ -133,6 +168,8 @@ main(void)
   bench_pipe_pingpong();
   bench_sbrk();
   bench_fork();
+  bench_fork_size("fork_exit_wait_1m", 1, 50);
+  bench_fork_size("fork_exit_wait_64m", 64, 5);
   bench_exec();
   bench_file();
   exit(0);

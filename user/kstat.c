@@ -35,6 +35,9 @@ static const char *names[] = {
   [KSTAT_STALE_ASID]    "stale_asid_loads",
   [KSTAT_MISSED_SHOOTDOWNS] "missed_shootdowns",
   [KSTAT_KPTI]          "kpti",
+  [KSTAT_COW_FAULTS]    "cow_faults",
+  [KSTAT_COW_COPIES]    "cow_copies",
+  [KSTAT_SHARED_PAGES]  "shared_pages",
 };
 
 #define NCOUNTERS (sizeof(names) / sizeof(names[0]))
