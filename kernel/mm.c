@@ -1,5 +1,6 @@
 // mm.c: struct mm, its two counts, the lazy borrowing of an mm by kernel
-// threads, and switch_mm, the one place in C that writes satp.
+// threads, and switch_mm, whose load_mm is where satp is written after
+// boot (with the mm's ASID, asid.c; the KPTI=1 trap path aside).
 //
 // Every root, init_mm's included, gets a zero user half and a copy of
 // kernel_pagetable's root entries 256-511 (pgd_alloc, invariant 1). The
