@@ -93,6 +93,7 @@ extern struct mm init_mm;
 void            mm_init(void);
 struct mm      *mm_slot(int i);
 int             mm_nr_lazy_roots(void);
+int             mm_nr_alive(void);
 uint64          nr_free_or_lazy_pages(void);
 struct mm      *mm_alloc(void);
 void            mmgrab(struct mm *mm);
@@ -107,6 +108,7 @@ void           *__vmalloc_range(uint64 size, uint64 lo, uint64 hi);
 void           *vmalloc(uint64 size);
 void           *vmalloc_task_stack(void);
 void            vfree(void *addr);
+int             vmalloc_nr_areas(void);
 int             vmalloc_fault(uint64 addr);
 int             sync_root_entry(pagetable_t pgd, int idx);
 void            vmalloc_sync_stack(pagetable_t pgd, struct proc *p);
@@ -130,6 +132,7 @@ int             fixup_exception(struct pt_regs *regs);
 void            proc_init(void);
 struct proc    *alloc_task(void *kstack);
 void            free_task(struct proc *p);
+int             nr_tasks(void);
 void            userinit(void);
 int             fork(void);
 void            exit(int status) __attribute__((noreturn));
@@ -229,6 +232,7 @@ void            end_op(void);
 
 // fs.c
 void            fsinit(int dev);
+int             inode_nr_active(void);
 int             dirlink(struct inode *dp, char *name, uint inum);
 struct inode   *dirlookup(struct inode *dp, char *name, uint *poff);
 struct inode   *ialloc(uint dev, short type);
@@ -249,6 +253,7 @@ void            itrunc(struct inode *ip);
 
 // file.c
 struct file    *filealloc(void);
+int             file_nr_open(void);
 void            fileclose(struct file *f);
 struct file    *filedup(struct file *f);
 void            fileinit(void);

@@ -20,6 +20,14 @@
 #define KSTAT_IDLE_MM_DROPS  11 // borrowed mms of exited processes that an
                                 // idle hart gave back (sched.c)
 
+// Kernel objects in use, for leak checks (user/fuzz.c): each count
+// returns to its value once the work that raised it has been undone.
+#define KSTAT_NR_MMS        12  // mms alive (owned or lazily borrowed)
+#define KSTAT_NR_TASKS      13  // task slots in use, kernel threads included
+#define KSTAT_NR_FILES      14  // open-file table slots in use
+#define KSTAT_NR_INODES     15  // inode table slots with a reference
+#define KSTAT_NR_VMAREAS    16  // vmalloc areas, kernel stacks included
+
 // kstat(what + KSTAT_HART(i)): hart i's own count of a per-hart counter
 // (0-4 and 9-11 above); -1 for any other.
 #define KSTAT_HART(i)        (((i) + 1) << 8)

@@ -82,6 +82,19 @@ mm_nr_lazy_roots(void)
   return n;
 }
 
+// How many mms are alive (owned or lazily borrowed), init_mm not
+// counted? Leak checks compare it across their work.
+int
+mm_nr_alive(void)
+{
+  acquire(&mm_pool.lock);
+  int n = 0;
+  for(struct mm *mm = mm_pool.mms; mm < &mm_pool.mms[NMM]; mm++)
+    n += mm->pgd != 0 || mm->mm_count > 0;
+  release(&mm_pool.lock);
+  return n;
+}
+
 // Free pages plus lazily kept roots, read as one: mmdrop() frees a root
 // under mm_pool.lock, so a root freed meanwhile is counted exactly once.
 // Leak checks compare this, not nr_free_pages(), across their work.

@@ -414,6 +414,18 @@ fill_info(struct procinfo *pi, struct proc *p)
   safestrcpy(pi->name, p->name, sizeof(pi->name));
 }
 
+// How many slots of the task table are in use (kernel threads included)?
+int
+nr_tasks(void)
+{
+  int n = 0;
+  acquire(&sched_lock);
+  for(struct proc *p = proc; p < &proc[NPROC]; p++)
+    n += p->state != UNUSED;
+  release(&sched_lock);
+  return n;
+}
+
 // Copy a table of up to max tasks (idle tasks first) to user address addr.
 // Returns the number copied, or -1.
 int

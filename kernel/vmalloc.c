@@ -172,6 +172,16 @@ vmalloc_task_stack(void)
   return __vmalloc_range(KSTACK_SIZE, VMALLOC_START, VMALLOC_STACKS_END);
 }
 
+// How many vmalloc areas (kernel stacks included) are allocated?
+int
+vmalloc_nr_areas(void)
+{
+  acquire(&vmalloc_lock);
+  int n = nareas;
+  release(&vmalloc_lock);
+  return n;
+}
+
 // Free an area returned by vmalloc. Every hart's TLB forgets it before its
 // pages are reused.
 void

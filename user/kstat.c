@@ -20,6 +20,11 @@ static const char *names[] = {
   [KSTAT_TLB_FLUSHES]   "tlb_flushes",
   [KSTAT_UNFLUSHED_SYNCS] "unflushed_syncs",
   [KSTAT_IDLE_MM_DROPS] "idle_mm_drops",
+  [KSTAT_NR_MMS]        "mms",
+  [KSTAT_NR_TASKS]      "tasks",
+  [KSTAT_NR_FILES]      "open_files",
+  [KSTAT_NR_INODES]     "inodes",
+  [KSTAT_NR_VMAREAS]    "vmalloc_areas",
 };
 
 #define NCOUNTERS (sizeof(names) / sizeof(names[0]))
