@@ -27,9 +27,10 @@
 #define KSTAT_NR_FILES      14  // open-file table slots in use
 #define KSTAT_NR_INODES     15  // inode table slots with a reference
 #define KSTAT_NR_VMAREAS    16  // vmalloc areas, kernel stacks included
+#define KSTAT_SYSCALLS      17  // system calls made (per hart)
 
 // kstat(what + KSTAT_HART(i)): hart i's own count of a per-hart counter
-// (0-4 and 9-11 above); -1 for any other.
+// (0-4, 9-11 and 17 above); -1 for any other.
 #define KSTAT_HART(i)        (((i) + 1) << 8)
 
 #endif

@@ -49,6 +49,7 @@ struct cpu {
   uint64 nr_tlb_flushes;    // local flushes (tlbflush.c)
   uint64 nr_unflushed_syncs; // syncs not followed by a flush: a bug
   uint64 nr_idle_mm_drops;  // dead borrowed mms the idle task gave back
+  uint64 nr_syscalls;       // system calls made (syscall.c)
 };
 
 extern struct cpu cpus[NCPU];

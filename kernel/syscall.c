@@ -81,6 +81,9 @@ void
 syscall(struct pt_regs *regs)
 {
   uint64 num = regs->a7;
+  push_off();                // stay on this hart for the count
+  mycpu()->nr_syscalls++;
+  pop_off();
   if(num < NELEM(syscalls) && syscalls[num])
     regs->a0 = syscalls[num]();
   else

@@ -155,6 +155,7 @@ cpu_counter(struct cpu *c, int what)
   case KSTAT_TLB_FLUSHES:     return &c->nr_tlb_flushes;
   case KSTAT_UNFLUSHED_SYNCS: return &c->nr_unflushed_syncs;
   case KSTAT_IDLE_MM_DROPS:   return &c->nr_idle_mm_drops;
+  case KSTAT_SYSCALLS:        return &c->nr_syscalls;
   }
   return 0;
 }
