@@ -375,6 +375,7 @@ itrunc(struct inode *ip)
 void
 stati(struct inode *ip, struct stat *st)
 {
+  memset(st, 0, sizeof(*st));   // the padding goes to user space too
   st->dev = ip->dev;
   st->ino = ip->inum;
   st->type = ip->type;

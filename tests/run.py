@@ -7,11 +7,15 @@ Boots canopy headless on a copy of fs.img and runs, in order:
   shell     shell_*: a few commands typed at the shell, output compared
   usertests one test per "test NAME: OK|FAILED" line of `usertests -q`,
             and usertests_complete for its final "ALL TESTS PASSED"
+  security  sectests_*: the same for `sectests` (user/sectests.c, isolation
+            between user programs and the kernel, docs/security.md)
   (always)  poweroff_exits_qemu: `poweroff` makes QEMU exit by itself
   fsck      fsck_after_usertests: mkfs/fsck accepts the image afterwards
   host      every tests/host/*.sh; each prints "test NAME: OK|FAIL" lines
   matrix    boot_cpus1_128M, boot_cpus8_1G: boot other machines, `echo ok`,
             poweroff
+  fuzz      fuzz_*: a short fixed-seed round of user/fuzz on 3 harts
+            (tests/fuzz.py), and its shrinker on a made-up failure
   gdb       gdb_*, crash_refused, panic_*: tests/gdb_test.py (gdb on a
             halted QEMU; a FAULT_INJECT kernel's panics, on machines apart)
   labs      tests/labs_test.py: each lab's solution gets full marks, its
@@ -44,10 +48,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qemu import (REPO, Machine, MachineError, KernelPanic, Timeout,  # noqa: E402
                   QemuExited, qemu_command, copy_image, kill_all)
 import gdb_test  # noqa: E402
+import fuzz  # noqa: E402
 import labs_test  # noqa: E402
 
 OUT = os.path.join(REPO, "tests", "out")
-GROUPS = ["shell", "usertests", "ktest", "prealloc", "debug", "fsck", "host", "matrix", "gdb", "labs"]
+GROUPS = ["shell", "usertests", "security", "ktest", "prealloc", "debug", "fsck", "host",
+          "matrix", "fuzz", "gdb", "labs"]
 
 # Time limits in seconds, multiplied by --timeout-scale.
 BOOT_TIMEOUT = 60
@@ -197,6 +203,49 @@ def report_usertests(text, res, error):
         res.check("usertests_" + name, passed, reason)
     res.check("usertests_complete", complete,
               error or "usertests did not print ALL TESTS PASSED")
+
+
+def run_sectests(m, res):
+    """user/sectests: one named test per "test NAME:" line."""
+    start = len(m.text)
+    m.send("sectests")
+    error = None
+    try:
+        m.expect(r"ALL TESTS PASSED|SOME TESTS FAILED", USERTESTS_TIMEOUT,
+                 what="sectests to finish")
+        m.expect(r"\$ ", SHELL_TIMEOUT, what="the prompt after sectests")
+    except (Timeout, QemuExited) as e:
+        error = e
+    verdicts, complete = parse_usertests(m.text[start:])
+    for name, passed, reason in verdicts:
+        res.check("sectests_" + name, passed, reason)
+    res.check("sectests_complete", complete and not error,
+              error or "sectests did not print ALL TESTS PASSED")
+    if error:
+        raise error
+
+
+FUZZ_SEED = 0x15c0ffee
+FUZZ_CALLS = 6000
+
+
+def run_fuzz(args, res):
+    """A short round of the system call fuzzer with a fixed seed on 3
+    harts: no panic, no hang, every count back (tests/fuzz.py)."""
+    fa = fuzz.parse_args(["--cpus", "3", "--mem", args.mem, "--fsimg", args.fsimg,
+                          "--timeout-scale", str(args.timeout_scale), "--hang-secs", "120"])
+    t0 = time.monotonic()
+    v = fuzz.fuzz_round(fa, FUZZ_SEED, FUZZ_CALLS)
+    info("fuzz round: %.1f s: %s" % (time.monotonic() - t0, v.detail))
+    res.check("fuzz_round_seed_%x" % FUZZ_SEED, not v.failed(),
+              "%s; reproduce with make fuzz SEED=%#x N=%d" % (v, FUZZ_SEED, FUZZ_CALLS))
+    if v.kind == "panic":
+        res.fail("no_kernel_panic", v.detail)
+    # The shrinker, on a made-up failure: fails when both 17 and 42 are in.
+    calls = list(range(200))
+    found = fuzz.ddmin(calls, lambda c: 17 in c and 42 in c)
+    res.check("fuzz_ddmin_finds_minimal", found == [17, 42],
+              "ddmin returned %r, expected [17, 42]" % (found,))
 
 
 def run_ktest(m, res, prefix="ktest_"):
@@ -416,6 +465,8 @@ def main_session(args, res, tmpdir):
             if "usertests" in args.only:
                 run_usertests(m, res)
                 print_counters(m, "after usertests -q")
+            if "security" in args.only:
+                run_sectests(m, res)
             if "ktest" in args.only:
                 run_ktest(m, res)
                 run_design_probes(m, res)
@@ -498,6 +549,8 @@ def run_all(args, res, tmpdir):
     if "matrix" in args.only:
         matrix_boot(args, res, tmpdir, 1, "128M")
         matrix_boot(args, res, tmpdir, 8, "1G")
+    if "fuzz" in args.only:
+        run_fuzz(args, res)
     if "gdb" in args.only:
         gdb_test.run(args, res, tmpdir)
     if "labs" in args.only:
