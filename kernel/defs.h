@@ -93,7 +93,7 @@ extern struct mm init_mm;
 void            mm_init(void);
 struct mm      *mm_slot(int i);
 int             mm_nr_lazy_roots(void);
-int             mm_nr_alive(void);
+int             mm_nr_owned(void);
 uint64          nr_free_or_lazy_pages(void);
 struct mm      *mm_alloc(void);
 void            mmgrab(struct mm *mm);

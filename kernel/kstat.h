@@ -22,7 +22,7 @@
 
 // Kernel objects in use, for leak checks (user/fuzz.c): each count
 // returns to its value once the work that raised it has been undone.
-#define KSTAT_NR_MMS        12  // mms alive (owned or lazily borrowed)
+#define KSTAT_NR_MMS        12  // mms with an owning task (lazy_roots: the rest)
 #define KSTAT_NR_TASKS      13  // task slots in use, kernel threads included
 #define KSTAT_NR_FILES      14  // open-file table slots in use
 #define KSTAT_NR_INODES     15  // inode table slots with a reference

@@ -82,15 +82,16 @@ mm_nr_lazy_roots(void)
   return n;
 }
 
-// How many mms are alive (owned or lazily borrowed), init_mm not
-// counted? Leak checks compare it across their work.
+// How many mms have an owning task (init_mm not counted)? Leak checks
+// compare it across their work; mms kept only by a lazy borrower are
+// mm_nr_lazy_roots()'s, and go when their hart next switches.
 int
-mm_nr_alive(void)
+mm_nr_owned(void)
 {
   acquire(&mm_pool.lock);
   int n = 0;
   for(struct mm *mm = mm_pool.mms; mm < &mm_pool.mms[NMM]; mm++)
-    n += mm->pgd != 0 || mm->mm_count > 0;
+    n += mm->pgd != 0 && mm->mm_users > 0;
   release(&mm_pool.lock);
   return n;
 }

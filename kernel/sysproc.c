@@ -178,7 +178,7 @@ sys_kstat(void)
     case KSTAT_TICKS:      return ticks;
     case KSTAT_FREEPAGES:  return nr_free_pages();
     case KSTAT_LAZY_ROOTS: return mm_nr_lazy_roots();
-    case KSTAT_NR_MMS:     return mm_nr_alive();
+    case KSTAT_NR_MMS:     return mm_nr_owned();
     case KSTAT_NR_TASKS:   return nr_tasks();
     case KSTAT_NR_FILES:   return file_nr_open();
     case KSTAT_NR_INODES:  return inode_nr_active();

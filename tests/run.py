@@ -9,6 +9,8 @@ Boots canopy headless on a copy of fs.img and runs, in order:
             and usertests_complete for its final "ALL TESTS PASSED"
   security  sectests_*: the same for `sectests` (user/sectests.c, isolation
             between user programs and the kernel, docs/security.md)
+  exhaust   exhaust_*: the same for `exhaust` (user/exhaust.c: out of
+            memory, tasks, fds, files, inodes, blocks; argv and path limits)
   (always)  poweroff_exits_qemu: `poweroff` makes QEMU exit by itself
   fsck      fsck_after_usertests: mkfs/fsck accepts the image afterwards
   host      every tests/host/*.sh; each prints "test NAME: OK|FAIL" lines
@@ -52,7 +54,7 @@ import fuzz  # noqa: E402
 import labs_test  # noqa: E402
 
 OUT = os.path.join(REPO, "tests", "out")
-GROUPS = ["shell", "usertests", "security", "ktest", "prealloc", "debug", "fsck", "host",
+GROUPS = ["shell", "usertests", "security", "exhaust", "ktest", "prealloc", "debug", "fsck", "host",
           "matrix", "fuzz", "gdb", "labs"]
 
 # Time limits in seconds, multiplied by --timeout-scale.
@@ -205,22 +207,25 @@ def report_usertests(text, res, error):
               error or "usertests did not print ALL TESTS PASSED")
 
 
-def run_sectests(m, res):
-    """user/sectests: one named test per "test NAME:" line."""
+def run_suite(m, res, prog):
+    """A user test suite in usertests' format (user/sectests.c,
+    user/exhaust.c): one named test per "test NAME:" line."""
     start = len(m.text)
-    m.send("sectests")
+    t0 = time.monotonic()
+    m.send(prog)
     error = None
     try:
         m.expect(r"ALL TESTS PASSED|SOME TESTS FAILED", USERTESTS_TIMEOUT,
-                 what="sectests to finish")
-        m.expect(r"\$ ", SHELL_TIMEOUT, what="the prompt after sectests")
+                 what="%s to finish" % prog)
+        m.expect(r"\$ ", SHELL_TIMEOUT, what="the prompt after %s" % prog)
+        info("%s: %.1f s" % (prog, time.monotonic() - t0))
     except (Timeout, QemuExited) as e:
         error = e
     verdicts, complete = parse_usertests(m.text[start:])
     for name, passed, reason in verdicts:
-        res.check("sectests_" + name, passed, reason)
-    res.check("sectests_complete", complete and not error,
-              error or "sectests did not print ALL TESTS PASSED")
+        res.check(prog + "_" + name, passed, reason)
+    res.check(prog + "_complete", complete and not error,
+              error or "%s did not print ALL TESTS PASSED" % prog)
     if error:
         raise error
 
@@ -466,7 +471,9 @@ def main_session(args, res, tmpdir):
                 run_usertests(m, res)
                 print_counters(m, "after usertests -q")
             if "security" in args.only:
-                run_sectests(m, res)
+                run_suite(m, res, "sectests")
+            if "exhaust" in args.only:
+                run_suite(m, res, "exhaust")
             if "ktest" in args.only:
                 run_ktest(m, res)
                 run_design_probes(m, res)

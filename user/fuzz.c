@@ -458,13 +458,27 @@ static struct procinfo table[NPROC + NCPU];
 static int
 reap_old(int *seenpid, int *seenat, int life)
 {
+  static int maxpid, failed_since = -1;
   int n = procinfo(table, NPROC + NCPU), alive = 0;
   int now = uptime();
+  if(n < 0){
+    // procinfo needs a page; workers may hold all of memory. After life
+    // ticks of that, kill every pid that may be ours.
+    if(failed_since < 0)
+      failed_since = now;
+    if(life < 0 || now - failed_since > life)
+      for(int pid = protect + 1; pid <= maxpid + NPROC; pid++)
+        kill(pid);
+    return 1;
+  }
+  failed_since = -1;
   for(int i = 0; i < n; i++){
     struct procinfo *p = &table[i];
     if(p->kthread || p->pid <= protect || p->state == PI_ZOMBIE)
       continue;
     alive++;
+    if(p->pid > maxpid)
+      maxpid = p->pid;
     int slot = p->pid % NPROC;
     if(seenpid[slot] != p->pid){
       seenpid[slot] = p->pid;
