@@ -25,6 +25,7 @@ static const char *names[] = {
   [KSTAT_NR_FILES]      "open_files",
   [KSTAT_NR_INODES]     "inodes",
   [KSTAT_NR_VMAREAS]    "vmalloc_areas",
+  [KSTAT_SYSCALLS]      "syscalls",
 };
 
 #define NCOUNTERS (sizeof(names) / sizeof(names[0]))
