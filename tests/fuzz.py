@@ -45,7 +45,7 @@ OUT = os.path.join(REPO, "tests", "out")
 BOOT_TIMEOUT = 60
 RESULT = re.compile(r"(?m)^(fuzz|replay): .*: (OK|FAILED)$", re.M)
 CALL = re.compile(r"^F ([0-9a-f]+) ((?:[0-9a-f]+ ){7}[0-9a-f]+)$", re.M)
-PROGRESS = re.compile(r"^fuzz: progress", re.M)
+MAX_FLAT = 15000
 
 
 class Verdict:
@@ -96,8 +96,16 @@ def run_on_machine(img, command, args, name, hang_secs):
                 if n != last_len:
                     last_len, last_change = n, time.monotonic()
                 elif time.monotonic() - last_change > limit:
-                    return Verdict("hang", "no console output for %g s (fuzz still running)"
-                                   % limit, m.text)
+                    # ^P: the kernel lists its tasks, for the log.
+                    try:
+                        m.proc.stdin.write(b"\x10")
+                        m.proc.stdin.flush()
+                        time.sleep(2)
+                    except OSError:
+                        pass
+                    return Verdict("hang", "no console output for %g s (fuzz still running; "
+                                   "^P's task list is in %s)" % (limit, os.path.relpath(log, REPO)),
+                                   m.text)
     finally:
         m.kill()
 
@@ -194,7 +202,8 @@ def minimize(args, seed, first):
               "console of the failing run: tests/out/console-fuzz.log")
         return None
     tags, order = calls_by_tag(verbose.text)
-    everything = [m.group(0) for m in CALL.finditer(verbose.text)]
+    # At most the last MAX_FLAT calls: they must fit on the disk.
+    everything = [m.group(0) for m in CALL.finditer(verbose.text)][-MAX_FLAT:]
     # Candidates: the process that logged last (a panic's or hang's
     # suspect), then every call in log order made by one process, then
     # each process's calls alone.
