@@ -32,6 +32,7 @@ import argparse
 import glob
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -199,7 +200,7 @@ def minimize(args, seed, first):
     print("# verbose run: %s" % verbose, flush=True)
     if not verbose.failed():
         print("# the verbose run passed: not reproduced (timing-dependent); "
-              "console of the failing run: tests/out/console-fuzz.log")
+              "console of the failing run: tests/out/console-fuzz-failed.log")
         return None
     tags, order = calls_by_tag(verbose.text)
     # At most the last MAX_FLAT calls: they must fit on the disk.
@@ -277,6 +278,11 @@ def main():
             return 0
         print("fuzz FAILED: seed %#x (%s)" % (args.seed, v))
         print("reproduce: make fuzz SEED=%#x N=%d CPUS=%s" % (args.seed, args.calls, args.cpus))
+        # Keep the failing run's console (a hang's ^P task list, a panic's
+        # backtrace): the runs below write their own logs.
+        failed_log = os.path.join(OUT, "console-fuzz-failed.log")
+        shutil.copyfile(os.path.join(OUT, "console-fuzz.log"), failed_log)
+        print("console of the failing run: %s" % os.path.relpath(failed_log, REPO))
         if not args.no_minimize:
             minimize(args, args.seed, v)
         return 1
