@@ -239,6 +239,14 @@ docker-shell: docker-image
 
 .PHONY: docker-image docker-shell
 
+# Random system calls (user/fuzz.c); a failure prints the seed and the
+# shortest call sequence that reproduces it (tests/fuzz.py).
+SEED ?= 1
+N ?= 20000
+fuzz: deps
+	@$(MAKE) --no-print-directory all
+	@python3 tests/fuzz.py --seed $(SEED) --calls $(N) --cpus $(CPUS) --mem $(MEM)
+
 # ---- labs (docs/instructors.md) --------------------------------------------
 # make starter LAB=<name> OUT=<dir>: write a lab's student tree (a git repo).
 # make grade [LAB=<name>]: grade this tree's labs (GRADE_JSON=path: Gradescope).
@@ -264,4 +272,4 @@ clean:
 	  $(U)/lib/usys.S mkfs/mkfs mkfs/fsck fs.img
 	rm -rf tests/__pycache__ tests/out ptview.html
 
-.PHONY: all qemu test bench ptview clean deps print-qemu print-ucc print-uld FORCE
+.PHONY: all qemu test bench ptview fuzz clean deps print-qemu print-ucc print-uld FORCE

@@ -211,6 +211,17 @@ mm_asid(struct mm *mm)
   return asid_bits ? ASID_OF(__atomic_load_n(&mm->context, __ATOMIC_ACQUIRE)) : 0;
 }
 
+// Is mm's context of the current generation? If not, no hart can use its
+// translations again without a full flush first (the rollover's), so an
+// unmap of it needs no shootdown to be correct, and the model must not
+// read its ASID, which the current generation may have given to another mm.
+int
+asid_is_current(struct mm *mm)
+{
+  uint64 ctx = __atomic_load_n(&mm->context, __ATOMIC_ACQUIRE);
+  return ctx && GEN_OF(ctx) == __atomic_load_n(&generation, __ATOMIC_RELAXED);
+}
+
 uint64
 asid_nr_rollovers(void)
 {

@@ -47,7 +47,7 @@ console_write(int user_src, uint64 src, int n)
   while(done < n){
     int m = n - done < (int)sizeof(chunk) ? n - done : (int)sizeof(chunk);
     if(either_copyin(chunk, user_src, src + done, m) < 0)
-      break;
+      return done > 0 ? done : -1;   // a bad buffer: -1 if nothing went out
     for(int i = 0; i < m; i++)
       console_putc(chunk[i]);
     done += m;
@@ -76,8 +76,14 @@ console_read(int user_dst, uint64 dst, int n)
         cons.r--;   // keep ^D so the next read returns 0
       break;
     }
-    if(either_copyout(user_dst, dst++, &c, 1) < 0)
+    if(either_copyout(user_dst, dst++, &c, 1) < 0){
+      cons.r--;                  // not delivered: leave it for the next read
+      if(n == want){
+        release(&cons.lock);
+        return -1;
+      }
       break;
+    }
     n--;
     if(c == '\n')
       break;

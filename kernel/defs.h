@@ -147,6 +147,7 @@ int             fixup_exception(struct pt_regs *regs);
 void            proc_init(void);
 struct proc    *alloc_task(void *kstack);
 void            free_task(struct proc *p);
+int             nr_tasks(void);
 void            userinit(void);
 int             fork(void);
 void            exit(int status) __attribute__((noreturn));
@@ -166,6 +167,7 @@ extern uint64   kpti_user_asid_bit;
 void            asid_init(void);
 uint64          asid_for_mm(struct mm *mm, int *flush_all);
 uint64          mm_asid(struct mm *mm);
+int             asid_is_current(struct mm *mm);
 uint64          asid_nr_rollovers(void);
 void            asid_model_load(uint64 asid);
 int             asid_model_may_hold(struct cpu *c, uint64 asid);
@@ -276,6 +278,7 @@ void            end_op(void);
 
 // fs.c
 void            fsinit(int dev);
+int             inode_nr_active(void);
 int             dirlink(struct inode *dp, char *name, uint inum);
 struct inode   *dirlookup(struct inode *dp, char *name, uint *poff);
 struct inode   *ialloc(uint dev, short type);
@@ -296,6 +299,7 @@ void            itrunc(struct inode *ip);
 
 // file.c
 struct file    *filealloc(void);
+int             file_nr_open(void);
 void            fileclose(struct file *f);
 struct file    *filedup(struct file *f);
 void            fileinit(void);

@@ -47,6 +47,18 @@ filealloc(void)
   return 0;
 }
 
+// How many slots of the open-file table are in use?
+int
+file_nr_open(void)
+{
+  int n = 0;
+  acquire(&ftable.lock);
+  for(struct file *f = ftable.file; f < ftable.file + NFILE; f++)
+    n += f->ref > 0;
+  release(&ftable.lock);
+  return n;
+}
+
 // Take one more reference to f; returns f.
 struct file *
 filedup(struct file *f)

@@ -136,6 +136,18 @@ iinit(void)
     initsleeplock(&itable.inode[i].lock, "inode");
 }
 
+// How many inode-table slots hold a reference (ref > 0)?
+int
+inode_nr_active(void)
+{
+  int n = 0;
+  acquire(&itable.lock);
+  for(struct inode *ip = itable.inode; ip < itable.inode + NINODE; ip++)
+    n += ip->ref > 0;
+  release(&itable.lock);
+  return n;
+}
+
 // Return an unlocked, counted pointer to the in-memory inode for
 // (dev, inum), without reading it from disk. Returns 0 if the table is
 // full.
@@ -363,6 +375,7 @@ itrunc(struct inode *ip)
 void
 stati(struct inode *ip, struct stat *st)
 {
+  memset(st, 0, sizeof(*st));   // the padding goes to user space too
   st->dev = ip->dev;
   st->ino = ip->inum;
   st->type = ip->type;

@@ -52,8 +52,12 @@
 #define KSTAT_COW_COPIES     28 // of those, the ones that copied the page
 #define KSTAT_SHARED_PAGES   29 // physical pages mapped more than once now
 
+#define KSTAT_NR_FILES       30 // open-file table slots in use (leak checks)
+#define KSTAT_NR_INODES      31 // inode table slots with a reference
+#define KSTAT_SYSCALLS       32 // system calls made (per hart)
+
 // kstat(what + KSTAT_HART(i)): hart i's own count of a per-hart counter
-// (0-4, 9-13 and 21-25 above); -1 for any other.
+// (0-4, 9-13, 21-25 and 32 above); -1 for any other.
 #define KSTAT_HART(i)        (((i) + 1) << 8)
 
 #endif

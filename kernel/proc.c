@@ -412,6 +412,7 @@ fill_info(struct procinfo *pi, struct proc *p)
     [UNUSED] PI_UNUSED, [USED] PI_RUNNABLE, [SLEEPING] PI_SLEEPING,
     [RUNNABLE] PI_RUNNABLE, [RUNNING] PI_RUNNING, [ZOMBIE] PI_ZOMBIE,
   };
+  memset(pi, 0, sizeof(*pi));   // padding and name tail: no old kernel data
   pi->pid = p->pid;
   pi->ppid = p->parent ? p->parent->pid : 0;
   pi->state = states[p->state];

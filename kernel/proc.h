@@ -88,6 +88,7 @@ struct cpu {
                             // possible translations: a bug, must be 0
   uint64 nr_missed_shootdowns; // user unmaps that did not fence a hart
                             // that may hold the mm's ASID: a bug, must be 0
+  uint64 nr_syscalls;       // system calls made (syscall.c)
 };
 
 extern struct cpu cpus[NCPU];

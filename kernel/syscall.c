@@ -1,6 +1,7 @@
 // syscall.c: system call dispatch. The number is in a7, arguments in
 // a0-a5 of the saved user registers, the result goes back in a0.
-// Handlers are named sys_<name>; an unknown number returns -1.
+// Handlers are named sys_<name>; an unknown number returns -1. No call
+// may return with sstatus.SUM set (checked after each one).
 #include "kernel/types.h"
 #include "kernel/param.h"
 #include "kernel/riscv.h"
@@ -85,4 +86,9 @@ syscall(struct pt_regs *regs)
     regs->a0 = syscalls[num]();
   else
     regs->a0 = -1;
+  // sstatus.SUM lets the kernel touch user pages; only uaccess.c may set
+  // it, for one copy. Left set, a stray kernel pointer into user memory
+  // would go unnoticed (docs/security.md).
+  if(r_sstatus() & SSTATUS_SUM)
+    panic("syscall %d returned with sstatus.SUM set", (int)num);
 }

@@ -171,6 +171,7 @@ cpu_counter(struct cpu *c, int what)
   case KSTAT_FENCE_HARTS:     return &c->nr_fence_harts;
   case KSTAT_STALE_ASID:      return &c->nr_stale_asid_loads;
   case KSTAT_MISSED_SHOOTDOWNS: return &c->nr_missed_shootdowns;
+  case KSTAT_SYSCALLS:        return &c->nr_syscalls;
   }
   return 0;
 }
@@ -208,6 +209,8 @@ sys_kstat(void)
     case KSTAT_COW_FAULTS: return nr_cow_faults;
     case KSTAT_COW_COPIES: return nr_cow_copies;
     case KSTAT_SHARED_PAGES: return nr_shared_pages();
+    case KSTAT_NR_FILES:   return file_nr_open();
+    case KSTAT_NR_INODES:  return inode_nr_active();
     }
   }
   if(cpu_counter(&cpus[0], what) == 0)

@@ -128,7 +128,7 @@ flush_tlb_mm_range(struct mm *mm, uint64 start, uint64 end)
     c->nr_remote_fences++;
     c->nr_fence_harts += popcount(others);
   }
-  for(int i = 0; i < ncpu; i++)
+  for(int i = 0; i < ncpu && asid_is_current(mm); i++)
     if(!(mask & (1UL << i)) && asid_model_may_hold(&cpus[i], asid))
       c->nr_missed_shootdowns++;
   pop_off();

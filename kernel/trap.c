@@ -152,6 +152,7 @@ user_trap(struct pt_regs *regs)
     tick = handle_interrupt(regs->cause);
   } else if(regs->cause == EXC_ECALL_U){
     regs->epc += 4;   // return after the ecall
+    mycpu()->nr_syscalls++;   // interrupts still off: this hart's count
     if(killed(p))
       exit(-1);
     intr_on();

@@ -12,6 +12,10 @@ Boots canopy headless on a copy of fs.img and runs, in order:
   cow       cowtest_NAME per "cowtest NAME: ok|FAILED" line of `cowtest`
             (user/cowtest.c, copy-on-write fork), cowtest_complete for its
             "cowtest: all passed"; the DEBUG kernel runs it too
+  security  sectests_*: the same for `sectests` (user/sectests.c, isolation
+            between user programs and the kernel, docs/security.md)
+  exhaust   exhaust_*: the same for `exhaust` (user/exhaust.c: out of
+            memory, tasks, fds, files, inodes, blocks; argv and path limits)
   (always)  poweroff_exits_qemu: `poweroff` makes QEMU exit by itself
   fsck      fsck_after_usertests: mkfs/fsck accepts the image afterwards
   host      every tests/host/*.sh; each prints "test NAME: OK|FAIL" lines
@@ -22,6 +26,8 @@ Boots canopy headless on a copy of fs.img and runs, in order:
             that lacks the kernel half
   matrix    boot_cpus1_128M, boot_cpus8_1G: boot other machines, `echo ok`,
             poweroff
+  fuzz      fuzz_*: a short fixed-seed round of user/fuzz on 3 harts
+            (tests/fuzz.py), and its shrinker on a made-up failure
   gdb       gdb_*, crash_refused, panic_*: tests/gdb_test.py (gdb on a
             halted QEMU; a FAULT_INJECT kernel's panics, on machines apart)
   ptview    ptview_*: tests/ptview_test.py (make ptview's page: its structure,
@@ -59,13 +65,14 @@ from qemu import (REPO, Machine, MachineError, KernelPanic, Timeout,  # noqa: E4
                   QemuExited, Monitor, qemu_command, copy_image, kill_all)
 import qemu  # noqa: E402
 import gdb_test  # noqa: E402
+import fuzz  # noqa: E402
 import labs_test  # noqa: E402
 import ptview_test  # noqa: E402
 
 # Console logs; CANOPY_TEST_OUT moves them (the harness's own test does).
 OUT = os.environ.get("CANOPY_TEST_OUT") or os.path.join(REPO, "tests", "out")
-GROUPS = ["shell", "usertests", "cow", "ktest", "prealloc", "asid", "kpti", "debug", "fsck", "host",
-          "matrix", "gdb", "ptview", "labs"]
+GROUPS = ["shell", "usertests", "cow", "security", "exhaust", "ktest", "prealloc", "asid", "kpti",
+          "debug", "fsck", "host", "matrix", "fuzz", "gdb", "ptview", "labs"]
 
 # Time limits in seconds, multiplied by --timeout-scale.
 BOOT_TIMEOUT = 60
@@ -314,6 +321,52 @@ def report_usertests(text, res, error):
         res.check("usertests_" + name, passed, reason)
     res.check("usertests_complete", complete,
               error or "usertests did not print ALL TESTS PASSED")
+
+
+def run_suite(m, res, prog):
+    """A user test suite in usertests' format (user/sectests.c,
+    user/exhaust.c): one named test per "test NAME:" line."""
+    start = len(m.text)
+    t0 = time.monotonic()
+    m.send(prog)
+    error = None
+    try:
+        m.expect(r"ALL TESTS PASSED|SOME TESTS FAILED", USERTESTS_TIMEOUT,
+                 what="%s to finish" % prog)
+        m.expect(r"\$ ", SHELL_TIMEOUT, what="the prompt after %s" % prog)
+        info("%s: %.1f s" % (prog, time.monotonic() - t0))
+    except (Timeout, QemuExited) as e:
+        error = e
+    verdicts, complete = parse_usertests(m.text[start:])
+    for name, passed, reason in verdicts:
+        res.check(prog + "_" + name, passed, reason)
+    res.check(prog + "_complete", complete and not error,
+              error or "%s did not print ALL TESTS PASSED" % prog)
+    if error:
+        raise error
+
+
+FUZZ_SEED = 0x15c0ffee
+FUZZ_CALLS = 6000
+
+
+def run_fuzz(args, res):
+    """A short round of the system call fuzzer with a fixed seed on 3
+    harts: no panic, no hang, every count back (tests/fuzz.py)."""
+    fa = fuzz.parse_args(["--cpus", "3", "--mem", args.mem, "--fsimg", args.fsimg,
+                          "--timeout-scale", str(args.timeout_scale), "--hang-secs", "120"])
+    t0 = time.monotonic()
+    v = fuzz.fuzz_round(fa, FUZZ_SEED, FUZZ_CALLS)
+    info("fuzz round: %.1f s: %s" % (time.monotonic() - t0, v.detail))
+    res.check("fuzz_round_seed_%x" % FUZZ_SEED, not v.failed(),
+              "%s; reproduce with make fuzz SEED=%#x N=%d" % (v, FUZZ_SEED, FUZZ_CALLS))
+    if v.kind == "panic":
+        res.fail("no_kernel_panic", v.detail)
+    # The shrinker, on a made-up failure: fails when both 17 and 42 are in.
+    calls = list(range(200))
+    found = fuzz.ddmin(calls, lambda c: 17 in c and 42 in c)
+    res.check("fuzz_ddmin_finds_minimal", found == [17, 42],
+              "ddmin returned %r, expected [17, 42]" % (found,))
 
 
 def run_ktest(m, res, prefix="ktest_"):
@@ -590,6 +643,10 @@ def main_session(args, res, tmpdir):
                 print_counters(m, "after usertests -q", res)
             if "cow" in args.only:
                 run_cowtest(m, res)
+            if "security" in args.only:
+                run_suite(m, res, "sectests")
+            if "exhaust" in args.only:
+                run_suite(m, res, "exhaust")
             if "ktest" in args.only:
                 run_ktest(m, res)
                 run_design_probes(m, res)
@@ -679,6 +736,8 @@ def run_all(args, res, tmpdir):
     if "matrix" in args.only:
         matrix_boot(args, res, tmpdir, 1, "128M")
         matrix_boot(args, res, tmpdir, 8, "1G")
+    if "fuzz" in args.only:
+        run_fuzz(args, res)
     if "gdb" in args.only:
         gdb_test.run(args, res, tmpdir)
     if "ptview" in args.only:

@@ -38,6 +38,9 @@ static const char *names[] = {
   [KSTAT_COW_FAULTS]    "cow_faults",
   [KSTAT_COW_COPIES]    "cow_copies",
   [KSTAT_SHARED_PAGES]  "shared_pages",
+  [KSTAT_NR_FILES]      "open_files",
+  [KSTAT_NR_INODES]     "inodes",
+  [KSTAT_SYSCALLS]      "syscalls",
 };
 
 #define NCOUNTERS (sizeof(names) / sizeof(names[0]))
