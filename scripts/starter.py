@@ -88,7 +88,10 @@ def tracked_files(repo):
         dirs[:] = keep
         for f in sorted(files):
             rel = rel_top + f
-            if not ignored(rel, False, patterns):
+            # A git worktree's .git is a file pointing at the real
+            # repository: copied, the starter's git commands would commit
+            # to the instructor's branch.
+            if f != ".git" and not ignored(rel, False, patterns):
                 out.append(rel)
     return out
 
