@@ -53,7 +53,13 @@ def pages(c):
           "stack reachable there: enter_lazy_tlb(next->active_mm, next)")
 def lazytlb_kstack_borrowed(c):
     # The thread's stack lies under a root entry the borrowed root lacks.
+    before = c.kstat()["lazy_switches"]
     c.ktest_ok("kstack_reachable_borrowed")
+    after = c.kstat()["lazy_switches"]
+    # Running every kernel thread on init_mm (the starter) syncs the stack
+    # in switch_mm: only a borrowed root tests enter_lazy_tlb.
+    check(after > before, "lazy_switches stayed at %d: the thread did not borrow "
+          "the root" % after)
     n = c.kstat()["unflushed_syncs"]
     check(n == 0, "%d synced root entries were used without a TLB flush covering them" % n)
 
