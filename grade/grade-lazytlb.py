@@ -18,17 +18,18 @@ lab = Lab("lazytlb")
 
 
 @lab.test(25, timeout=30, hint="a switch to a kernel thread borrows prev->active_mm and "
-          "leaves satp alone; count it in nr_lazy_switches")
+          "leaves satp alone; count every one in nr_lazy_switches, from a user task or "
+          "from another kernel thread")
 def lazytlb_no_satp_write(c):
     before = c.kstat()
-    c.ktest_ok("kthread_switch_no_satp_write")
+    c.ktest_ok("kthread_switch_no_satp_write", "kthread_to_kthread_lazy")
     after = c.kstat()
     lazy = after["lazy_switches"] - before["lazy_switches"]
     check(lazy >= 25, "lazy_switches rose by %d during 50 switches to a kernel thread" % lazy)
 
 
 @lab.test(25, timeout=40, hint="user->kernel mmgrab; kernel->user mmdrop after the switch "
-          "(prev_mm); exit_mm keeps an mm_count reference while the task runs on it, "
+          "(leave it in c->prev_mm: never drop under sched_lock); exit_mm keeps an mm_count reference while the task runs on it, "
           "without switching satp")
 def lazytlb_mm_counts(c):
     before = c.kstat()["lazy_switches"]

@@ -82,6 +82,13 @@ def ptwalk_user_pages(c):
     check(all(h == "rw-u-" for h in heap), "heap pages should all be rw-u-, got %s"
           % sorted(set(heap)))
     pte_tables = PTE_TABLE.findall(out)
+    pmd_pas = [int(pa, 16) for _, pa in PMD_TABLE.findall(out)]
+    table_pas = [int(pa, 16) for _, _, pa in pte_tables]
+    check(len(set(table_pas)) == len(table_pas) and not set(table_pas) & set(pmd_pas)
+          and not set(table_pas) & set(pas),
+          "each pte line must show its own level-0 table's address (PTE2PA of the pmd "
+          "entry): pte tables at %s, pmd at %s" % ([hex(a) for a in table_pas],
+                                                   [hex(a) for a in pmd_pas]))
     wanted_tables = len({p >> 9 for p in vas})
     check(len(pte_tables) == wanted_tables,
           "the leaves lie in %d level-0 tables, %d pte lines were printed"
@@ -131,14 +138,17 @@ def ptwalk_kernel_half(c):
 
 
 @lab.test(20, timeout=40, hint="a leaf's va needs all three indices, the root index too "
-          "(i << PXSHIFT(2)); an entry present in this root but not equal to the "
-          "template's, or absent from the template, DIFFERS")
+          "(i << PXSHIFT(2)), as uint64; an entry present in this root but not equal to "
+          "the template's (all its bits, not only its address), or absent from the "
+          "template, DIFFERS")
 def ptwalk_specimen(c):
     # ptdump -d VA: a root the kernel builds for the purpose, with one user
     # page at a VA of our choosing above 1 GiB (root index 1-255), entry 321
-    # not yet synced, and entries 320 (another table) and 382 (absent from
-    # the template) differing. Every other kernel entry is shared.
-    i, j, k = random.randint(1, 254), random.randint(0, 511), random.randint(0, 511)
+    # not yet synced, and entries 320 (another table), 256 (the template's
+    # table with the U bit) and 382 (absent from the template) differing.
+    # Every other kernel entry is shared. Root index 2 or more: with 1,
+    # i << 30 computed in an int would still be right.
+    i, j, k = random.randint(2, 254), random.randint(0, 511), random.randint(0, 511)
     va = (i << 30) | (j << 21) | (k << 12)
     out = c.run("ptdump -d %#x" % va)
     s = SUMMARY.search(out)
@@ -156,19 +166,21 @@ def ptwalk_specimen(c):
           "expected one pmd line, for root entry %d" % i)
     check([(int(a), int(b)) for a, b, _ in PTE_TABLE.findall(out)] == [(i, j)],
           "expected one pte line, for %d/%d" % (i, j))
+    check(PTE_TABLE.findall(out)[0][2] != PMD_TABLE.findall(out)[0][1],
+          "the pte line shows the pmd's address, not the level-0 table's")
     check((pages, tables) == (1, 2), "the summary says %d user pages and %d page-table "
           "pages, want 1 and 2" % (pages, tables))
     lines = kernel_lines(out)
-    want = {320: "DIFFERS from the template (bug)", 321: "not yet synced",
-            382: "DIFFERS from the template (bug)"}
+    want = {256: "DIFFERS from the template (bug)", 320: "DIFFERS from the template (bug)",
+            321: "not yet synced", 382: "DIFFERS from the template (bug)"}
     for idx, what in sorted(want.items()):
         check(idx in lines and lines[idx][1] == what, "entry %d should be %r, ptdump printed "
               "%r" % (idx, what, lines.get(idx, (None, "nothing"))[1]))
     others = [w for idx, (_, w, _) in lines.items() if idx not in want]
     check(others and all(w == "shared" for w in others),
           "the other kernel entries are the template's (shared), ptdump printed %s" % others)
-    check((shared, unsynced, differ) == (len(others), 1, 2), "the summary counts %d shared, "
-          "%d not yet synced, %d differ; want %d, 1, 2"
+    check((shared, unsynced, differ) == (len(others), 1, 3), "the summary counts %d shared, "
+          "%d not yet synced, %d differ; want %d, 1, 3"
           % (shared, unsynced, differ, len(others)))
 
 

@@ -200,10 +200,17 @@ mmgrab(struct mm *mm)
 }
 
 // Drop a reference to the struct and root page; the last one frees them.
-// The caller must not be running on mm (satp), since its root is freed.
+// The caller must not be running on mm (satp), since its root is freed,
+// nor hold sched_lock, since freeing takes other locks (sched.c's lock
+// order): a switch leaves the drop to finish_task_switch (c->prev_mm).
 void
 mmdrop(struct mm *mm)
 {
+  push_off();
+  int in_switch = holding(&sched_lock);
+  pop_off();
+  if(in_switch)
+    panic("mmdrop: mm %d dropped under sched_lock, during a switch", mm->id);
   int old = __atomic_fetch_sub(&mm->mm_count, 1, __ATOMIC_ACQ_REL);
   if(old <= 0)
     panic("mmdrop: mm %d has mm_count %d", mm->id, old);

@@ -189,8 +189,9 @@ ptdump_user_root(int pid)
 // Print a specimen root with one entry of every kind, for the students
 // and the ptwalk grader: a user page at va (any user address, so its
 // root index may be above 0), a vmalloc entry not yet synced (321, which
-// [kzerod]'s stack creates at boot), and two entries that differ from the
-// template (320 pointing at another table, and the last vmalloc entry,
+// [kzerod]'s stack creates at boot), and three entries that differ from
+// the template (320 pointing at another table, 256 pointing at the
+// template's table but with the U bit set, and the last vmalloc entry,
 // which the template lacks). Returns 0, or -1 if va is not a user address
 // or memory runs out. The root is freed before returning.
 int
@@ -209,10 +210,12 @@ ptdump_specimen(uint64 va)
     mm->pgd[VMALLOC_PGD_FIRST + 1] = 0;
     mm->pgd[VMALLOC_PGD_FIRST] = mk_pte(__pa(table), 0);
     mm->pgd[VMALLOC_PGD_LAST - 1] = mk_pte(__pa(table), 0);
+    mm->pgd[KERNEL_PGD_FIRST] = mk_pte(PTE2PA(kernel_pagetable[KERNEL_PGD_FIRST]), PTE_U);
     printf("specimen root, mm %d, pgd at pa %p\n", mm->id, (void *)__pa(mm->pgd));
     dump_pgd(mm->pgd);
     mm->pgd[VMALLOC_PGD_FIRST] = kernel_pagetable[VMALLOC_PGD_FIRST];
     mm->pgd[VMALLOC_PGD_LAST - 1] = 0;
+    mm->pgd[KERNEL_PGD_FIRST] = kernel_pagetable[KERNEL_PGD_FIRST];
     r = 0;
   }
   if(page)
