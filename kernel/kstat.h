@@ -19,6 +19,7 @@
 #define KSTAT_UNFLUSHED_SYNCS 10 // lazy syncs not followed by a flush (a bug)
 #define KSTAT_IDLE_MM_DROPS  11 // borrowed mms of exited processes that an
                                 // idle hart gave back (sched.c)
+#define KSTAT_DISK_WRITES    12 // block writes sent to the disk since boot
 
 // kstat(what + KSTAT_HART(i)): hart i's own count of a per-hart counter
 // (0-4 and 9-11 above); -1 for any other.

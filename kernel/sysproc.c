@@ -177,6 +177,7 @@ sys_kstat(void)
     case KSTAT_TICKS:      return ticks;
     case KSTAT_FREEPAGES:  return nr_free_pages();
     case KSTAT_LAZY_ROOTS: return mm_nr_lazy_roots();
+    case KSTAT_DISK_WRITES: return virtio_disk_nwrites();
     }
   }
   if(cpu_counter(&cpus[0], what) == 0)

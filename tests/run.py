@@ -14,6 +14,10 @@ Boots canopy headless on a copy of fs.img and runs, in order:
             poweroff
   gdb       gdb_*, crash_refused, panic_*: tests/gdb_test.py (gdb on a
             halted QEMU; a FAULT_INJECT kernel's panics, on machines apart)
+  crash     crash_*: tests/crashtest.py, power cut at 8 points under a file
+            system workload; fsck and every acknowledged operation checked
+  stress    stress_8harts_20s: tests/stress.py, 8 harts of mixed work for
+            20 s; no panic or hang, free pages and tasks back at baseline
   labs      tests/labs_test.py: each lab's solution gets full marks, its
             starter builds, boots, passes usertests and fails the lab's tests,
             each grade/mutants/<lab>/*.patch is rejected
@@ -44,10 +48,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qemu import (REPO, Machine, MachineError, KernelPanic, Timeout,  # noqa: E402
                   QemuExited, qemu_command, copy_image, kill_all)
 import gdb_test  # noqa: E402
+import crashtest  # noqa: E402
+import stress  # noqa: E402
 import labs_test  # noqa: E402
 
 OUT = os.path.join(REPO, "tests", "out")
-GROUPS = ["shell", "usertests", "ktest", "prealloc", "debug", "fsck", "host", "matrix", "gdb", "labs"]
+GROUPS = ["shell", "usertests", "ktest", "prealloc", "debug", "fsck", "host", "matrix", "gdb",
+          "crash", "stress", "labs"]
 
 # Time limits in seconds, multiplied by --timeout-scale.
 BOOT_TIMEOUT = 60
@@ -500,6 +507,10 @@ def run_all(args, res, tmpdir):
         matrix_boot(args, res, tmpdir, 8, "1G")
     if "gdb" in args.only:
         gdb_test.run(args, res, tmpdir)
+    if "crash" in args.only:
+        crashtest.run(args, res, tmpdir)
+    if "stress" in args.only:
+        stress.run(args, res, tmpdir)
     if "labs" in args.only:
         labs_test.run(args, res, tmpdir)
     if "no_kernel_panic" not in res.failed:
