@@ -88,6 +88,10 @@ def tracked_files(repo):
         dirs[:] = keep
         for f in sorted(files):
             rel = rel_top + f
+            # In a git worktree, .git is a file naming the real repository:
+            # copied, it would make the starter's git commit land there.
+            if f == ".git":
+                continue
             if not ignored(rel, False, patterns):
                 out.append(rel)
     return out

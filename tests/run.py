@@ -16,8 +16,8 @@ Boots canopy headless on a copy of fs.img and runs, in order:
             halted QEMU; a FAULT_INJECT kernel's panics, on machines apart)
   crash     crash_*: tests/crashtest.py, power cut at 8 points under a file
             system workload; fsck and every acknowledged operation checked
-  stress    stress_8harts_20s: tests/stress.py, 8 harts of mixed work for
-            20 s; no panic or hang, free pages and tasks back at baseline
+  stress    stress_3harts_20s: tests/stress.py, mixed work on the main
+            machine's harts for 20 s (make stress: 8 harts); no panic or hang, free pages and tasks back at baseline
   labs      tests/labs_test.py: each lab's solution gets full marks, its
             starter builds, boots, passes usertests and fails the lab's tests,
             each grade/mutants/<lab>/*.patch is rejected
