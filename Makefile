@@ -220,6 +220,21 @@ ptview: deps
 	@$(MAKE) --no-print-directory all
 	@python3 scripts/ptview.py --cpus $(CPUS) --mem $(MEM) --out $(PTVIEW)
 
+# make crashtest SEED=s POINTS=k [NOPS=n]: cut the power at k points under
+# a file system workload and check nothing committed is lost (tests/crashtest.py).
+SEED ?= 1
+POINTS ?= 10
+NOPS ?= 200
+crashtest: deps
+	@$(MAKE) --no-print-directory all
+	@python3 tests/crashtest.py --seed $(SEED) --points $(POINTS) --nops $(NOPS) --cpus $(CPUS) --mem $(MEM)
+
+# make stress SECS=t [CPUS=8]: the concurrency stress run (tests/stress.py).
+SECS ?= 60
+stress: deps
+	@$(MAKE) --no-print-directory all
+	@python3 tests/stress.py --secs $(SECS) --cpus $(if $(filter command line,$(origin CPUS)),$(CPUS),8)
+
 test: deps
 	@$(MAKE) --no-print-directory all
 	@python3 tests/run.py --cpus $(CPUS) --mem $(MEM)
@@ -272,4 +287,4 @@ clean:
 	  $(U)/lib/usys.S mkfs/mkfs mkfs/fsck fs.img
 	rm -rf tests/__pycache__ tests/out ptview.html
 
-.PHONY: all qemu test bench ptview fuzz clean deps print-qemu print-ucc print-uld FORCE
+.PHONY: all qemu test bench ptview fuzz crashtest stress clean deps print-qemu print-ucc print-uld FORCE

@@ -36,6 +36,9 @@ extern uint64   ram_start, ram_end;      // physical RAM range
 extern uint64   dtb_start, dtb_end;      // physical range of the blob
 extern int      fdt_nharts;
 extern int      fdt_hartids[NCPU];
+#define FDT_BOOTARGS_MAX 128
+extern char     fdt_bootargs[FDT_BOOTARGS_MAX];  // QEMU -append, or ""
+uint64          bootarg_num(const char *key, uint64 dflt);
 
 // printf.c / panic.c
 int             printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -261,6 +264,7 @@ int             strlen(const char *s);
 void            virtio_disk_init(void);
 void            virtio_disk_rw(struct buf *b, int write);
 void            virtio_disk_intr(void);
+uint64          virtio_disk_nwrites(void);
 
 // bio.c
 void            binit(void);

@@ -1,5 +1,7 @@
 // fdt.c: reads the two facts canopy needs from the flattened device tree
-// that OpenSBI passes in a1: the RAM range and the hart ids. Format from
+// that OpenSBI passes in a1: the RAM range and the hart ids, and the
+// command line QEMU's -append puts in /chosen/bootargs (fdt_bootargs,
+// empty if none; only test hooks read it). Format from
 // the Devicetree Specification (v0.4), chapter 5: a header, a structure
 // block of tokens, a strings block; every integer is big-endian.
 #include "kernel/types.h"
@@ -24,6 +26,7 @@ uint64 ram_start, ram_end;
 uint64 dtb_start, dtb_end;
 int fdt_nharts;
 int fdt_hartids[NCPU];
+char fdt_bootargs[FDT_BOOTARGS_MAX];
 
 static uint32
 be32(const void *p)
@@ -66,7 +69,7 @@ fdt_parse(uint64 dtb_pa)
   const uchar *p = (const uchar *)h + be32(&h->off_dt_struct);
   const char *strings = (const char *)h + be32(&h->off_dt_strings);
   int depth = 0, root_ac = 2, root_sc = 2, cpus_ac = 1;
-  int in_memory = 0, in_cpus = 0, in_cpu = 0, cpu_ok = 1;
+  int in_memory = 0, in_cpus = 0, in_cpu = 0, cpu_ok = 1, in_chosen = 0;
   uint64 cpu_reg = 0;
 
   for(;;){
@@ -78,6 +81,7 @@ fdt_parse(uint64 dtb_pa)
       if(depth == 2){
         in_memory = starts_with(name, "memory");
         in_cpus = starts_with(name, "cpus");
+        in_chosen = starts_with(name, "chosen");
       }
       if(depth == 3){
         in_cpu = in_cpus && starts_with(name, "cpu@");
@@ -90,7 +94,7 @@ fdt_parse(uint64 dtb_pa)
       if(depth == 3)
         in_cpu = 0;
       if(depth == 2)
-        in_cpus = in_memory = 0;
+        in_cpus = in_memory = in_chosen = 0;
       depth--;
     } else if(token == FDT_PROP){
       uint32 len = be32(p), nameoff = be32(p + 4);
@@ -110,6 +114,9 @@ fdt_parse(uint64 dtb_pa)
         cpu_reg = read_cells(val, cpus_ac);
       else if(in_cpu && depth == 3 && strncmp(pname, "status", 7) == 0)
         cpu_ok = strncmp((const char *)val, "okay", 5) == 0;
+      else if(in_chosen && depth == 2 && strncmp(pname, "bootargs", 9) == 0)
+        safestrcpy(fdt_bootargs, (const char *)val,
+                   len < FDT_BOOTARGS_MAX ? len + 1 : FDT_BOOTARGS_MAX);
       p += 8 + ((len + 3) & ~3);
     } else if(token == FDT_NOP){
       continue;
@@ -121,4 +128,27 @@ fdt_parse(uint64 dtb_pa)
     panic("fdt: no memory node");
   if(fdt_nharts == 0)
     panic("fdt: no cpus");
+}
+
+// The number after "key=" in the boot arguments (words separated by
+// spaces, decimal digits), or dflt if key is not there.
+uint64
+bootarg_num(const char *key, uint64 dflt)
+{
+  const char *p = fdt_bootargs;
+  int klen = strlen(key);
+
+  while(*p){
+    if(strncmp(p, key, klen) == 0 && p[klen] == '='){
+      uint64 v = 0;
+      for(p += klen + 1; *p >= '0' && *p <= '9'; p++)
+        v = v * 10 + (*p - '0');
+      return v;
+    }
+    while(*p && *p != ' ')
+      p++;
+    while(*p == ' ')
+      p++;
+  }
+  return dflt;
 }

@@ -55,6 +55,7 @@
 #define KSTAT_NR_FILES       30 // open-file table slots in use (leak checks)
 #define KSTAT_NR_INODES      31 // inode table slots with a reference
 #define KSTAT_SYSCALLS       32 // system calls made (per hart)
+#define KSTAT_DISK_WRITES    33 // block writes sent to the disk since boot
 
 // kstat(what + KSTAT_HART(i)): hart i's own count of a per-hart counter
 // (0-4, 9-13, 21-25 and 32 above); -1 for any other.

@@ -211,6 +211,7 @@ sys_kstat(void)
     case KSTAT_SHARED_PAGES: return nr_shared_pages();
     case KSTAT_NR_FILES:   return file_nr_open();
     case KSTAT_NR_INODES:  return inode_nr_active();
+    case KSTAT_DISK_WRITES: return virtio_disk_nwrites();
     }
   }
   if(cpu_counter(&cpus[0], what) == 0)

@@ -309,8 +309,57 @@ check_nlink(void)
     if(inlink(inum) != refs[inum])
       problem("inode %d: nlink %d, but %d entries name it",
               inum, inlink(inum), refs[inum]);
+    else if(refs[inum] == 0 && inum != ROOTINO)
+      problem("inode %d: allocated (type %d) but nothing names it",
+              inum, itype(inum));
   }
-  return verdict("link counts match directory entries");
+  return verdict("link counts match directory entries, no orphans");
+}
+
+// Sizes: a file has every block below its size and none past it (the
+// kernel never makes holes); a directory holds whole entries.
+static int
+check_sizes(void)
+{
+  for(uint inum = 1; inum < sb.ninodes; inum++){
+    int t = itype(inum);
+    if(t != T_FILE && t != T_DIR)
+      continue;
+    uint size = isize(inum), nb = (size + BSIZE - 1) / BSIZE;
+    if(size > MAXFILE * BSIZE)
+      continue;   // reported by check_inode_blocks
+    if(t == T_DIR && size % sizeof(struct dirent) != 0)
+      problem("directory %d: size %d not a whole number of entries", inum, size);
+    for(uint fbn = 0; fbn < MAXFILE; fbn++){
+      uint b = file_block(inum, fbn);
+      if(fbn < nb && b == 0){
+        problem("inode %d: size %d but file block %d missing", inum, size, fbn);
+        break;
+      }
+      if(fbn >= nb && b != 0){
+        problem("inode %d: size %d but block %d past the end is mapped",
+                inum, size, fbn);
+        break;
+      }
+    }
+    if(nb <= NDIRECT && iaddr(inum, NDIRECT) != 0)
+      problem("inode %d: size %d needs no indirect block, has one", inum, size);
+  }
+  return verdict("file sizes match the blocks mapped");
+}
+
+// The log: a header count in range and, on an image the kernel has shut
+// down or booted after a crash, zero (nothing committed left to install).
+static int
+check_log(void)
+{
+  int n = (int)get32(block(sb.logstart));
+  if(n < 0 || n >= (int)sb.nlog)
+    problem("log header count %d out of range (log has %d blocks)", n, sb.nlog);
+  else if(n != 0)
+    problem("log holds %d committed blocks not yet installed "
+            "(boot the kernel once to replay them)", n);
+  return verdict("log header empty");
 }
 
 int
@@ -339,6 +388,8 @@ main(int argc, char **argv)
   ok &= check_entries();
   ok &= check_dots();
   ok &= check_nlink();
+  ok &= check_sizes();
+  ok &= check_log();
   printf("fsck: %s: %s\n", argv[1], ok ? "consistent" : "INCONSISTENT");
   return ok ? 0 : 1;
 }

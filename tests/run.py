@@ -32,6 +32,10 @@ Boots canopy headless on a copy of fs.img and runs, in order:
             halted QEMU; a FAULT_INJECT kernel's panics, on machines apart)
   ptview    ptview_*: tests/ptview_test.py (make ptview's page: its structure,
             and, with Chromium installed, rendered headless)
+  crash     crash_*: tests/crashtest.py, power cut at 8 points under a file
+            system workload; fsck and every acknowledged operation checked
+  stress    stress_3harts_20s: tests/stress.py, mixed work on the main
+            machine's harts for 20 s (make stress: 8 harts); no panic or hang, free pages and tasks back at baseline
   labs      tests/labs_test.py: each lab's solution gets full marks, its
             starter builds, boots, passes usertests and fails the lab's tests,
             each grade/mutants/<lab>/*.patch is rejected
@@ -66,13 +70,15 @@ from qemu import (REPO, Machine, MachineError, KernelPanic, Timeout,  # noqa: E4
 import qemu  # noqa: E402
 import gdb_test  # noqa: E402
 import fuzz  # noqa: E402
+import crashtest  # noqa: E402
+import stress  # noqa: E402
 import labs_test  # noqa: E402
 import ptview_test  # noqa: E402
 
 # Console logs; CANOPY_TEST_OUT moves them (the harness's own test does).
 OUT = os.environ.get("CANOPY_TEST_OUT") or os.path.join(REPO, "tests", "out")
 GROUPS = ["shell", "usertests", "cow", "security", "exhaust", "ktest", "prealloc", "asid", "kpti",
-          "debug", "fsck", "host", "matrix", "fuzz", "gdb", "ptview", "labs"]
+          "debug", "fsck", "host", "matrix", "fuzz", "gdb", "ptview", "crash", "stress", "labs"]
 
 # Time limits in seconds, multiplied by --timeout-scale.
 BOOT_TIMEOUT = 60
@@ -742,6 +748,10 @@ def run_all(args, res, tmpdir):
         gdb_test.run(args, res, tmpdir)
     if "ptview" in args.only:
         ptview_test.run(args, res, tmpdir)
+    if "crash" in args.only:
+        crashtest.run(args, res, tmpdir)
+    if "stress" in args.only:
+        stress.run(args, res, tmpdir)
     if "labs" in args.only:
         labs_test.run(args, res, tmpdir)
     if "no_kernel_panic" in res.failed:
