@@ -48,6 +48,10 @@
 #define KSTAT_MISSED_SHOOTDOWNS 25 // unmaps that left out a hart that may
                                 // hold the mm's ASID: a bug, must stay 0
 #define KSTAT_KPTI           26 // 1 in the KPTI=1 build (two roots per mm)
+#define KSTAT_KPTI_USER_RUNS 27 // KPTI=1: returns to the kernel that found the
+                                // user root's entry page used (A bit) since
+                                // the last return: user mode ran on it
+#define KSTAT_KPTI_FLUSHES   28 // KPTI=1: sfences counted by kpti_entry.S
 
 // kstat(what + KSTAT_HART(i)): hart i's own count of a per-hart counter
 // (0-4, 9-13 and 21-25 above); -1 for any other.

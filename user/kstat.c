@@ -35,6 +35,8 @@ static const char *names[] = {
   [KSTAT_STALE_ASID]    "stale_asid_loads",
   [KSTAT_MISSED_SHOOTDOWNS] "missed_shootdowns",
   [KSTAT_KPTI]          "kpti",
+  [KSTAT_KPTI_USER_RUNS] "kpti_user_runs",
+  [KSTAT_KPTI_FLUSHES]  "kpti_flushes",
 };
 
 #define NCOUNTERS (sizeof(names) / sizeof(names[0]))
