@@ -102,8 +102,17 @@ def kpti_usertests(c):
         check(re.search(r"status -1$", out, re.M) and "read" not in out,
               "a user-mode load from 0x%x was not killed:\n%s" % (addr, out))
     runs = c.kstat()["kpti_user_runs"]
-    out = c.run("usertests -q", 220)
-    check("ALL TESTS PASSED" in out, "usertests -q on KPTI=1:\n" + out[-1500:])
+    out = c.run("usertests -q", 150)
+    failed = re.findall(r"^test (\w+): FAILED", out, re.M)
+    if "ALL TESTS PASSED" not in out and failed and len(failed) <= 3:
+        # A few usertests measure counters against the time they spin
+        # (trapnosatp) or free pages while other harts run: on a loaded
+        # host they can miss once. A wrong kernel fails them again.
+        again = c.run("usertests " + " ".join(failed), 60)
+        check("ALL TESTS PASSED" in again, "usertests -q on KPTI=1 failed %s, and again "
+              "when run alone:\n%s\n%s" % (failed, out[-800:], again[-800:]))
+    else:
+        check("ALL TESTS PASSED" in out, "usertests -q on KPTI=1:\n" + out[-1500:])
     check(c.kstat()["kpti_user_runs"] - runs > 1000, "usertests passed, but user mode "
           "did not run on the user root")
 
