@@ -31,7 +31,7 @@ def calls(c, n):
     return dict(zip(("traps", "satp", "user_runs", "flushes"), map(int, m.groups()[1:])))
 
 
-@lab.test(20, timeout=60, hint="kpti_mm_init: map the page of kpti_entry.S (kpti_text_start) "
+@lab.test(20, timeout=120, hint="kpti_mm_init: map the page of kpti_entry.S (kpti_text_start) "
           "R-X in the user root at its own address, and share root entry 384 (the data "
           "page's tables) with the kernel root; nothing else, never U or G")
 def kpti_user_root(c):
@@ -50,7 +50,7 @@ def kpti_user_root(c):
           "and one data page (384); ptdump -u shows %s" % kernel)
 
 
-@lab.test(25, timeout=60, hint="kpti_return must write the user root's satp (KD_USATP) "
+@lab.test(25, timeout=120, hint="kpti_return must write the user root's satp (KD_USATP) "
           "before sret, and kpti_trap_entry the kernel root's (KD_KSATP) before it "
           "leaves the entry page")
 def kpti_switches_per_syscall(c):
@@ -70,7 +70,7 @@ def kpti_switches_per_syscall(c):
               "neither switch should flush" % (d["flushes"], n))
 
 
-@lab.test(15, timeout=40, hint="kpti_prepare_return: usatp = the user root's satp with "
+@lab.test(15, timeout=120, hint="kpti_prepare_return: usatp = the user root's satp with "
           "the kernel root's ASID | kpti_user_asid_bit")
 def kpti_two_asids(c):
     before = c.kstat()["kpti_user_runs"]
@@ -80,7 +80,7 @@ def kpti_two_asids(c):
           "the data page is right but user mode never ran on the user root")
 
 
-@lab.test(15, timeout=40, hint="when the data page's flush flag (KD_FLUSH) is set, both "
+@lab.test(15, timeout=120, hint="when the data page's flush flag (KD_FLUSH) is set, both "
           "switches must sfence.vma after the satp write, and count it (KD_NFLUSH)")
 def kpti_flush_without_asids(c):
     check(c.kstat()["asid_bits"] > 0, "ASIDs are off on this machine")
@@ -93,7 +93,7 @@ def kpti_flush_without_asids(c):
           "flag set: want one at each of them and one at each following entry (64-128)" % got)
 
 
-@lab.test(15, timeout=240, hint="usertests -q must pass on KPTI=1, on the user root")
+@lab.test(15, timeout=300, hint="usertests -q must pass on KPTI=1, on the user root")
 def kpti_usertests(c):
     # A load from a kernel address kills the child, whatever the address.
     for addr in (0xffffffe000000000 + rng.randrange(0, 4096, 8),
