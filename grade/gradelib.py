@@ -179,6 +179,7 @@ class Lab:
         self.build_timeout = limits.get("build", 600)
         self.cpus = str(self.manifest.get("cpus", 3))
         self.mem = self.manifest.get("mem", "128M")
+        self.make_vars = self.manifest.get("make", [])   # e.g. ["KPTI=1"]
 
     def test(self, points, timeout=None, name=None, hint=None, boot=True,
              cpus=None, mem=None):
@@ -194,9 +195,11 @@ class Lab:
     # ---- running ----
 
     def build(self):
-        """make all; returns None or the build's output on failure."""
+        """make all (with lab.json's "make" variables); returns None or the
+        build's output on failure."""
         try:
-            p = subprocess.run(["make", "-s", "--no-print-directory", "all"], cwd=REPO,
+            p = subprocess.run(["make", "-s", "--no-print-directory"] + self.make_vars +
+                               ["all"], cwd=REPO,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                universal_newlines=True, timeout=self.build_timeout)
         except subprocess.TimeoutExpired:

@@ -23,6 +23,7 @@
 #define KD_USP   32
 #define KD_UTP   40
 #define KD_FLUSH 48
+#define KD_NFLUSH 56
 
 // struct context
 #define CTX_RA  0

@@ -181,6 +181,7 @@ int             kpti_mm_init(struct mm *mm);
 void            kpti_mm_free(struct mm *mm);
 void            kpti_sync_user_half(struct mm *mm);
 void            kpti_prepare_return(struct proc *p);
+void            kpti_force_flushes(int n);
 void            mm_user_half_changed(pagetable_t pgd);
 
 // kstack.c: kernel stacks of tasks

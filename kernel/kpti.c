@@ -40,13 +40,23 @@ kpti_mm_init(struct mm *mm)
   mm->upgd = kzalloc();
   mm->kdata = kzalloc();
   if(mm->upgd == 0 || mm->kdata == 0 ||
-     mappages(mm->pgd, KPTI_DATA_VA, PGSIZE, __pa(mm->kdata), PTE_R | PTE_W) < 0 ||
-     mappages(mm->upgd, (uint64)kpti_text_start, PGSIZE, __pa(kpti_text_start),
+     mappages(mm->pgd, KPTI_DATA_VA, PGSIZE, __pa(mm->kdata), PTE_R | PTE_W) < 0){
+    kpti_mm_free(mm);
+    return -1;
+  }
+  // LAB kpti BEGIN
+  if(mappages(mm->upgd, (uint64)kpti_text_start, PGSIZE, __pa(kpti_text_start),
               PTE_R | PTE_X) < 0){
     kpti_mm_free(mm);
     return -1;
   }
   mm->upgd[PX(2, KPTI_DATA_VA)] = mm->pgd[PX(2, KPTI_DATA_VA)];
+  // LAB kpti STARTER
+  //> // Your code here: build the rest of the user root (labs/kpti/README.md).
+  //> // Its user half is kept in step by kpti_sync_user_half; of the kernel
+  //> // half it needs exactly what kpti_entry.S touches before and after
+  //> // its satp writes. Never U, never G.
+  // LAB kpti END
   return 0;
 }
 
@@ -91,10 +101,38 @@ kpti_sync_user_half(struct mm *mm)
     memmove(mm->upgd, mm->pgd, KERNEL_PGD_FIRST * sizeof(pte_t));
 }
 
+// Forced flushes for the grader (ktest kpti_force_flush): while above 0,
+// each return to user mode sets the data page's flush flag as if ASIDs
+// were off, so the sfence path of kpti_entry.S runs on a kernel that has
+// ASIDs.
+static int forced_flushes;
+
+void
+kpti_force_flushes(int n)
+{
+  __atomic_store_n(&forced_flushes, n, __ATOMIC_RELAXED);
+}
+
+// Did user mode run on mm's user root since the last call? The hardware
+// sets the A bit of the user root's entry-page leaf on a walk through it
+// (QEMU re-walks after every satp write); this reads and clears it. It
+// is measurement only: the kernel itself never needs it.
+static int
+user_root_was_used(struct mm *mm)
+{
+  pte_t *pte = walk(mm->upgd, (uint64)kpti_text_start, 0);
+  if(pte == 0 || !(*pte & PTE_A))
+    return 0;
+  __atomic_and_fetch(pte, ~PTE_A, __ATOMIC_RELAXED);
+  return 1;
+}
+
 // Fill in the data page for the return to user mode on this hart: the
 // task, the kernel root as it is in satp now (with this mm's kernel ASID)
 // and the user root with the user ASID. Interrupts are off; counts the
-// satp write that kpti_entry.S is about to do.
+// satp write that kpti_entry.S is about to do, the sfences it counted in
+// the data page since the last return, and whether user mode ran on the
+// user root since then.
 void
 kpti_prepare_return(struct proc *p)
 {
@@ -103,9 +141,21 @@ kpti_prepare_return(struct proc *p)
   uint64 asid = (ksatp >> SATP_ASID_SHIFT) & 0xffff;
   kd->task = (uint64)p;
   kd->ksatp = ksatp;
+  // LAB kpti BEGIN
   kd->usatp = MAKE_SATP(__pa(p->mm->upgd)) |
               ((asid ? asid | kpti_user_asid_bit : 0) << SATP_ASID_SHIFT);
+  // LAB kpti STARTER
+  //> kd->usatp = 0;   // Your code here: the user root, with the user ASID
+  //> (void)asid;
+  // LAB kpti END
   kd->flush = asid_bits == 0;
+  if(__atomic_load_n(&forced_flushes, __ATOMIC_RELAXED) > 0 &&
+     __atomic_sub_fetch(&forced_flushes, 1, __ATOMIC_RELAXED) >= 0)
+    kd->flush = 1;
+  mycpu()->nr_kpti_flushes += kd->nflush;
+  kd->nflush = 0;
+  if(user_root_was_used(p->mm))
+    mycpu()->nr_kpti_user_runs++;
   mycpu()->nr_satp_writes++;   // the switch to the user root
   mycpu()->nr_trap_satp++;
 }

@@ -56,6 +56,10 @@
 #define KSTAT_NR_INODES      31 // inode table slots with a reference
 #define KSTAT_SYSCALLS       32 // system calls made (per hart)
 #define KSTAT_DISK_WRITES    33 // block writes sent to the disk since boot
+#define KSTAT_KPTI_USER_RUNS 35 // KPTI=1: returns to the kernel that found the
+                                // user root's entry page used (A bit) since
+                                // the last return: user mode ran on it
+#define KSTAT_KPTI_FLUSHES   36 // KPTI=1: sfences counted by kpti_entry.S
 
 // kstat(what + KSTAT_HART(i)): hart i's own count of a per-hart counter
 // (0-4, 9-13, 21-25 and 32 above); -1 for any other.

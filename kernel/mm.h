@@ -46,6 +46,7 @@ struct kpti_data {
   uint64 task;         // the task running in user mode on this mm
   uint64 usp, utp;     // user sp and tp on the way out
   uint64 flush;        // 1: ASIDs off, flush after each satp write
+  uint64 nflush;       // sfences done by kpti_entry.S since the last return
 };
 
 #endif

@@ -64,6 +64,8 @@ struct cpu {
   uint64 nr_satp_writes;    // every satp write after entry.S (switch_mm,
                             // and with KPTI=1 the trap path's)
   uint64 nr_trap_satp;      // KPTI=1: of those, by the trap path
+  uint64 nr_kpti_user_runs; // KPTI=1: user mode seen on the user root (kpti.c)
+  uint64 nr_kpti_flushes;   // KPTI=1: sfences the entry stub counted
   uint64 nr_template_satp;  // of those, writes of kernel_pagetable: must be 0
   uint64 nr_lazy_switches;  // switches to a kernel thread (no satp write)
   uint64 nr_vmalloc_syncs;  // root entries copied from the template

@@ -172,6 +172,8 @@ cpu_counter(struct cpu *c, int what)
   case KSTAT_STALE_ASID:      return &c->nr_stale_asid_loads;
   case KSTAT_MISSED_SHOOTDOWNS: return &c->nr_missed_shootdowns;
   case KSTAT_SYSCALLS:        return &c->nr_syscalls;
+  case KSTAT_KPTI_USER_RUNS:  return &c->nr_kpti_user_runs;
+  case KSTAT_KPTI_FLUSHES:    return &c->nr_kpti_flushes;
   }
   return 0;
 }

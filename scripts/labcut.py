@@ -12,7 +12,9 @@ Solution code of a lab sits between marker lines in the source:
 <names> is one lab name or several separated by commas (a region may
 belong to several labs). For the chosen lab, each of its regions becomes
 the starter text (the "//> " prefix removed, indentation kept); every other
-region keeps its solution. All marker and //> lines disappear.
+region keeps its solution. All marker and //> lines disappear. In files
+whose comments start with "#" (assembly, kernel/*.S) the markers are
+"# LAB <names> BEGIN|STARTER|END" and the starter's lines start "#> ".
 
     python3 scripts/labcut.py LAB FILE          print FILE as the starter has it
     python3 scripts/labcut.py LAB --check FILE  exit 1 if FILE's markers are broken
@@ -20,8 +22,8 @@ region keeps its solution. All marker and //> lines disappear.
 import re
 import sys
 
-MARKER = re.compile(r"^\s*// LAB ([\w,-]+) (BEGIN|STARTER|END)\s*$")
-STARTER_LINE = re.compile(r"^(\s*)//> ?(.*)$")
+MARKER = re.compile(r"^\s*(?://|#) LAB ([\w,-]+) (BEGIN|STARTER|END)\s*$")
+STARTER_LINE = re.compile(r"^(\s*)(?://|#)> ?(.*)$")
 
 
 class MarkerError(Exception):

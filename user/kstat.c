@@ -41,6 +41,8 @@ static const char *names[] = {
   [KSTAT_NR_FILES]      "open_files",
   [KSTAT_NR_INODES]     "inodes",
   [KSTAT_SYSCALLS]      "syscalls",
+  [KSTAT_KPTI_USER_RUNS] "kpti_user_runs",
+  [KSTAT_KPTI_FLUSHES]  "kpti_flushes",
 };
 
 #define NCOUNTERS (sizeof(names) / sizeof(names[0]))
