@@ -193,6 +193,7 @@ kpti_force_flush(char *msg)
 
 const struct ktest lab_tests[] = {
   { "vmalloc_fault_only_vmalloc", vmalloc_fault_only_vmalloc },
+  { "kthread_to_kthread_lazy", kthread_to_kthread_lazy },
 #ifdef KPTI
   { "kpti_user_root", kpti_user_root },
   { "kpti_data_page", kpti_data_page },
