@@ -81,9 +81,6 @@ kthread_to_kthread_lazy(char *msg)
   return 0;
 }
 
-const struct ktest lab_tests[] = {
-  { "vmalloc_fault_only_vmalloc", vmalloc_fault_only_vmalloc },
-  { "kthread_to_kthread_lazy", kthread_to_kthread_lazy },
 #ifdef KPTI
 extern char kpti_text_start[];
 
