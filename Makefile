@@ -117,7 +117,7 @@ $(K)/kernel: $(KOBJS) $(K)/kernel.ld scripts/ksyms.sh
 # xv6, whose user.h had no format attribute, must still build unchanged.
 UCFLAGS = $(filter-out -mcmodel=medany,$(CFLAGS)) -mcmodel=medany \
           -Wno-error=format -Wno-error=format-extra-args
-ULIB = $(U)/lib/usys.o $(U)/lib/ulib.o $(U)/lib/printf.o $(U)/lib/umalloc.o
+ULIB = $(U)/lib/usys.o $(U)/lib/ulib.o $(U)/lib/printf.o $(U)/lib/umalloc.o $(U)/lib/testlib.o
 UPROGS = $(patsubst $(U)/%.c,$(U)/_%,$(wildcard $(U)/*.c))
 
 $(U)/lib/usys.S: $(U)/lib/usys.sh $(K)/syscall.h

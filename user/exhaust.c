@@ -39,16 +39,6 @@ fail(const char *fmt, ...)
   exit(1);
 }
 
-static int
-waitfor(int pid)
-{
-  int st, r;
-  while((r = wait(&st)) >= 0)
-    if(r == pid)
-      return st;
-  return -1000;
-}
-
 // ---- memory ------------------------------------------------------------------
 
 // A child that takes memory until only about `left` pages are free, then
@@ -439,39 +429,19 @@ pathlimits(void)
 
 // ---- the runner --------------------------------------------------------------
 
-static const int counters[] = {
-  KSTAT_FREEPAGES, KSTAT_MMS, KSTAT_TASKS, KSTAT_NR_FILES,
-  KSTAT_NR_INODES, KSTAT_VMALLOC_AREAS,
-};
-static const char *counter_names[] = {
-  "free_pages", "mms", "tasks", "open_files", "inodes", "vmalloc_areas",
-};
-#define NCOUNTERS 6
-
-static void
-read_counters(long *v)
-{
-  for(int i = 0; i < NCOUNTERS; i++)
-    v[i] = kstat(counters[i]);
-  v[0] += kstat(KSTAT_LAZY_ROOTS);
-}
-
-// Wait (up to 500 ticks) for the counters to be back at base; the name of
-// the first one that is not, or 0. Free pages may end higher: pages of a
-// process that was still being freed when base was read.
+// Wait (up to 500 ticks) for the kernel objects to be back at base; the
+// name of the first one that is not, or 0.
 static const char *
 leaked(long *base, long *now)
 {
   int start = uptime();
   for(;;){
-    read_counters(now);
-    int i = now[0] >= base[0];
-    for(; i && i < NCOUNTERS && now[i] == base[i]; i++)
-      ;
-    if(i == NCOUNTERS)
+    kobj_read(now);
+    int i = kobj_differs(base, now);
+    if(i < 0)
       return 0;
     if(uptime() - start > 500)
-      return counter_names[i];
+      return kobj_names[i];
     sleep(2);
   }
 }
@@ -508,9 +478,9 @@ struct test {
 static int
 runtest(struct test *t)
 {
-  long base[NCOUNTERS], now[NCOUNTERS];
+  long base[NKOBJ], now[NKOBJ];
   testname = t->name;
-  read_counters(base);
+  kobj_read(base);
   int pid = fork();
   if(pid == 0){
     t->fn();
@@ -533,8 +503,8 @@ runtest(struct test *t)
   const char *what = leaked(base, now);
   if(what){
     printf("test %s: FAILED (%s leaked:", t->name, what);
-    for(int i = 0; i < NCOUNTERS; i++)
-      printf(" %s %ld->%ld", counter_names[i], base[i], now[i]);
+    for(int i = 0; i < NKOBJ; i++)
+      printf(" %s %ld->%ld", kobj_names[i], base[i], now[i]);
     printf(")\n");
     return 0;
   }

@@ -406,45 +406,25 @@ worker(uint64 seed, int budget)
 
 // ---- counters ------------------------------------------------------------------
 
-static const int counters[] = {
-  KSTAT_FREEPAGES, KSTAT_MMS, KSTAT_TASKS, KSTAT_NR_FILES,
-  KSTAT_NR_INODES, KSTAT_VMALLOC_AREAS,
-};
-static const char *counter_names[] = {
-  "free_pages", "mms", "tasks", "open_files", "inodes", "vmalloc_areas",
-};
-#define NCOUNTERS 6
-
-static void
-read_counters(long *v)
-{
-  for(int i = 0; i < NCOUNTERS; i++)
-    v[i] = kstat(counters[i]);
-  v[0] += kstat(KSTAT_LAZY_ROOTS);    // kept roots are freed later
-}
-
 // Wait up to limit ticks for every counter to be back at base. Prints the
 // ones that are not and returns 0 then.
 static int
 counters_back(long *base, int limit, char *who)
 {
-  long now[NCOUNTERS];
+  long now[NKOBJ];
   int start = uptime();
   for(;;){
-    read_counters(now);
-    int same = now[0] >= base[0];   // free pages: more is no leak
-    for(int i = 1; i < NCOUNTERS; i++)
-      same = same && now[i] == base[i];
-    if(same)
+    kobj_read(now);
+    if(kobj_differs(base, now) < 0)
       return 1;
     if(uptime() - start > limit)
       break;
     sleep(2);
   }
-  for(int i = 0; i < NCOUNTERS; i++)
-    if(i == 0 ? now[i] < base[i] : now[i] != base[i])
+  for(int i = 0; i < NKOBJ; i++)
+    if(i == KOBJ_FREE ? now[i] < base[i] : now[i] != base[i])
       printf("%s: LEAK %s %ld at the start, %ld at the end\n", who,
-             counter_names[i], base[i], now[i]);
+             kobj_names[i], base[i], now[i]);
   return 0;
 }
 
@@ -514,7 +494,7 @@ atoh(char *s)
 static int
 master(uint64 seed, long ncalls, int nworkers)
 {
-  long base[NCOUNTERS];
+  long base[NKOBJ];
   mkdir("fz");
   if(chdir("fz") < 0){
     printf("fuzz: cannot enter fz\n");
@@ -526,7 +506,7 @@ master(uint64 seed, long ncalls, int nworkers)
       ;
   for(fd = 3; fd < (verbose ? LOGFD : LOGFD + 1); fd++)
     close(fd);
-  read_counters(base);
+  kobj_read(base);
   long calls0 = kstat(KSTAT_SYSCALLS);
   int wd = fork();
   if(wd == 0){
@@ -700,12 +680,12 @@ replay(int nfiles, char **files)
     }
   }
   int n = ncalls;
-  long base[NCOUNTERS];
+  long base[NKOBJ];
   mkdir("fz");
   chdir("fz");
   for(int fd = 3; fd <= LOGFD; fd++)
     close(fd);
-  read_counters(base);
+  kobj_read(base);
   protect = getpid();
   replaying = 1;
   int wd = fork();

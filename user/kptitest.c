@@ -12,21 +12,6 @@
 #include "kernel/kstat.h"
 #include "user/user.h"
 
-// A number in decimal or, with 0x, hexadecimal.
-static uint64
-number(const char *s)
-{
-  uint64 n = 0;
-  if(s[0] == '0' && s[1] == 'x'){
-    for(s += 2; *s; s++)
-      n = n * 16 + (*s <= '9' ? *s - '0' : (*s | 0x20) - 'a' + 10);
-    return n;
-  }
-  for(; *s >= '0' && *s <= '9'; s++)
-    n = n * 10 + *s - '0';
-  return n;
-}
-
 static void
 calls(int n)
 {
@@ -77,7 +62,7 @@ pages(int n)
 static void
 peek(char *addr)
 {
-  volatile char *p = (volatile char *)number(addr);
+  volatile char *p = (volatile char *)atou64(addr);
   int st = 0;
   if(fork() == 0){
     char c = *p;

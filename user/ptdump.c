@@ -7,21 +7,6 @@
 #include "kernel/types.h"
 #include "user/user.h"
 
-// A number in decimal or, with 0x, hexadecimal.
-static uint64
-number(const char *s)
-{
-  uint64 n = 0;
-  if(s[0] == '0' && s[1] == 'x'){
-    for(s += 2; *s; s++)
-      n = n * 16 + (*s <= '9' ? *s - '0' : (*s | 0x20) - 'a' + 10);
-    return n;
-  }
-  for(; *s >= '0' && *s <= '9'; s++)
-    n = n * 10 + *s - '0';
-  return n;
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -31,7 +16,7 @@ main(int argc, char *argv[])
     pid = -1;
   else if(argc > 2 && strcmp(argv[1], "-d") == 0){
     pid = -2;
-    va = number(argv[2]);
+    va = atou64(argv[2]);
   } else if(argc > 1 && strcmp(argv[1], "-u") == 0){
     va = 1;                       // the user root (KPTI=1)
     if(argc > 2)

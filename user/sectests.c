@@ -45,40 +45,10 @@ fail(const char *fmt, ...)
 
 // ---- helpers ---------------------------------------------------------------
 
-static uint64
-launder(uint64 a)
-{
-  asm volatile("" : "+r"(a));
-  return a;
-}
-
-static void
-loadfrom(uint64 a)
-{
-  uint64 v;
-  asm volatile("ld %0, 0(%1)" : "=r"(v) : "r"(a) : "memory");
-}
-
-static void
-storeto(uint64 a)
-{
-  asm volatile("sd zero, 0(%0)" : : "r"(a) : "memory");
-}
-
 static void
 jumpto(uint64 a)
 {
   ((void (*)(void))launder(a))();
-}
-
-static int
-waitfor(int pid)
-{
-  int st, r;
-  while((r = wait(&st)) >= 0)
-    if(r == pid)
-      return st;
-  return -1000;
 }
 
 // Status of fn(a) run in a child that then exits 0.

@@ -59,6 +59,18 @@ int atoi(const char*);
 int memcmp(const void *, const void *, unsigned int);
 void *memcpy(void *, const void *, unsigned int);
 
+// testlib.c: helpers of the test programs
+int waitfor(int pid);                    // pid's exit status; -1000 if no child
+uint64 launder(uint64);                  // a value the optimizer cannot see
+void loadfrom(uint64 addr);              // ld from addr, as written
+void storeto(uint64 addr);               // sd zero to addr, as written
+uint64 atou64(const char*);              // decimal, or hex with 0x
+#define NKOBJ 6                          // kernel objects the leak checks count
+#define KOBJ_FREE 0                      // index of free pages among them
+extern const char *kobj_names[NKOBJ];
+void kobj_read(long v[NKOBJ]);
+int kobj_differs(const long base[NKOBJ], const long now[NKOBJ]);
+
 // umalloc.c
 void* malloc(unsigned int);
 void free(void*);

@@ -43,24 +43,6 @@ static struct procinfo ptable[NPROC];
 
 // ---- helpers -------------------------------------------------------------
 
-// Hide a value from the optimizer, so an access through it is emitted
-// exactly as written.
-static uint64
-launder(uint64 a)
-{
-  asm volatile("" : "+r"(a));
-  return a;
-}
-
-static void
-loadfrom(uint64 a)
-{
-  uint64 v;
-
-  asm volatile("ld %0, 0(%1)" : "=r"(v) : "r"(a) : "memory");
-  (void)v;
-}
-
 static void
 loadbyte(uint64 a)
 {
@@ -68,12 +50,6 @@ loadbyte(uint64 a)
 
   asm volatile("lb %0, 0(%1)" : "=r"(v) : "r"(a) : "memory");
   (void)v;
-}
-
-static void
-storeto(uint64 a)
-{
-  asm volatile("sd zero, 0(%0)" : : "r"(a) : "memory");
 }
 
 static void
@@ -101,22 +77,6 @@ rawsyscall(long num, long x0, long x1, long x2)
 
   asm volatile("ecall" : "+r"(a0) : "r"(a1), "r"(a2), "r"(a7) : "memory");
   return a0;
-}
-
-// Wait for the child pid and return its exit status; -1000 if wait fails
-// before pid turns up.
-static int
-waitfor(int pid)
-{
-  int st, r;
-
-  for(;;){
-    r = wait(&st);
-    if(r == pid)
-      return st;
-    if(r < 0)
-      return -1000;
-  }
 }
 
 // Run fn(a) in a child process that then exits 0; return its status.

@@ -14,7 +14,7 @@ fail() { echo "test $1: FAIL $2"; failed=1; }
 
 UCC=$(make -s -C "$ROOT" print-ucc) || exit 1
 ULD=$(make -s -C "$ROOT" print-uld) || exit 1
-ULIB="user/lib/usys.o user/lib/ulib.o user/lib/printf.o user/lib/umalloc.o"
+ULIB="user/lib/usys.o user/lib/ulib.o user/lib/printf.o user/lib/umalloc.o user/lib/testlib.o"
 make -s -C "$ROOT" $ULIB >/dev/null || exit 1
 
 for src in "$ROOT"/tests/xv6compat/*.c; do
