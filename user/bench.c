@@ -32,6 +32,16 @@ bench_syscall(void)
   for(int i = 0; i < n; i++)
     getpid();
   report("null_syscall", t, n);
+
+  // instret is exact only under QEMU's -icount (QEMUEXTRA='-icount
+  // shift=0'); without it QEMU counts host clock ticks instead.
+  uint64 i0, i1;
+  asm volatile("rdinstret %0" : "=r"(i0));
+  for(int i = 0; i < n; i++)
+    getpid();
+  asm volatile("rdinstret %0" : "=r"(i1));
+  printf("bench null_syscall_instret: %d per op, loop included "
+         "(guest instructions under -icount)\n", (int)((i1 - i0) / n));
 }
 
 static void

@@ -2270,6 +2270,28 @@ idlegivesback(void)
 
 // ---- the runner ----------------------------------------------------------
 
+// can user mode read the cycle and instret counters (scounteren)? A read
+// the kernel did not allow traps as an illegal instruction and kills the
+// test. A loop of n iterations retires at least n instructions; QEMU
+// without -icount backs both counters with the host's clock, which
+// advances at least as fast.
+void
+usercounters(void)
+{
+  long c0, c1, i0, i1, n = 100000;
+
+  asm volatile("rdcycle %0" : "=r"(c0));
+  asm volatile("rdinstret %0" : "=r"(i0));
+  for(volatile long k = 0; k < n; k++)
+    ;
+  asm volatile("rdinstret %0" : "=r"(i1));
+  asm volatile("rdcycle %0" : "=r"(c1));
+  if(i1 - i0 < n)
+    fail("instret advanced %ld over a %ld-iteration loop", i1 - i0, n);
+  if(c1 <= c0)
+    fail("cycle did not advance (%ld then %ld)", c0, c1);
+}
+
 struct test {
   void (*fn)(void);
   char *name;
@@ -2336,6 +2358,7 @@ static struct test tests[] = {
   { fdlimit, "fdlimit", 0 },
   { badsyscall, "badsyscall", 0 },
   { trapnosatp, "trapnosatp", 0 },
+  { usercounters, "usercounters", 0 },
   { kstatharts, "kstatharts", 0 },
   { idlegivesback, "idlegivesback", 0 },
   { 0, 0, 0 },
