@@ -405,6 +405,8 @@ def print_counters(m, when, res=None):
                   counts.get("missed_shootdowns") == 0,
                   "kstat stale_asid_loads %s, missed_shootdowns %s %s, want 0 and 0"
                   % (counts.get("stale_asid_loads"), counts.get("missed_shootdowns"), when))
+        res.check("kstat_every_counter_named", "(null)" not in out and "disk_writes" in counts,
+                  "kstat printed a counter without a name, or no disk_writes:\n" + out)
 
 
 def run_design_probes(m, res):

@@ -41,6 +41,7 @@ static const char *names[] = {
   [KSTAT_NR_FILES]      "open_files",
   [KSTAT_NR_INODES]     "inodes",
   [KSTAT_SYSCALLS]      "syscalls",
+  [KSTAT_DISK_WRITES]   "disk_writes",
   [KSTAT_KPTI_USER_RUNS] "kpti_user_runs",
   [KSTAT_KPTI_FLUSHES]  "kpti_flushes",
 };
@@ -59,7 +60,7 @@ per_hart_table(void)
     printf("   hart%d", h);
   printf("\n");
   for(int i = 0; i < NCOUNTERS; i++){
-    if(kstat(i + KSTAT_HART(0)) < 0)
+    if(names[i] == 0 || kstat(i + KSTAT_HART(0)) < 0)
       continue;
     printf("%-17s %9ld", names[i], kstat(i));
     for(int h = 0; h < nharts; h++)
@@ -80,6 +81,7 @@ main(int argc, char *argv[])
     exit(1);
   }
   for(int i = 0; i < NCOUNTERS; i++)
-    printf("%s %ld\n", names[i], kstat(i));
+    if(names[i])   // numbers not assigned yet have no name
+      printf("%s %ld\n", names[i], kstat(i));
   exit(0);
 }
