@@ -297,7 +297,7 @@ kill(int pid)
   for(struct proc *p = proc; p < &proc[NPROC]; p++){
     if(p->pid == pid && pid > 0 && p->state != UNUSED && p->state != ZOMBIE &&
        p->mm && p != initproc){
-      p->killed = 1;
+      __atomic_store_n(&p->killed, 1, __ATOMIC_RELAXED);   // killed() reads it unlocked
       if(p->state == SLEEPING)
         make_runnable(p);
       release(&sched_lock);
@@ -312,17 +312,20 @@ void
 setkilled(struct proc *p)
 {
   acquire(&sched_lock);
-  p->killed = 1;
+  __atomic_store_n(&p->killed, 1, __ATOMIC_RELAXED);
   release(&sched_lock);
 }
 
+// Read without sched_lock: it is on every system call's path (twice), and
+// the lock is the run queue's, shared by all harts. killed only goes from 0
+// to 1 while the task lives, and a reader that sees 0 just as kill() sets
+// it acts at its next check, as it would have with the lock, which was
+// dropped before the caller acted on the value anyway. kill() wakes a
+// sleeper after setting it, so no sleep misses it for good.
 int
 killed(struct proc *p)
 {
-  acquire(&sched_lock);
-  int k = p->killed;
-  release(&sched_lock);
-  return k;
+  return __atomic_load_n(&p->killed, __ATOMIC_RELAXED);
 }
 
 // Grow or shrink the current process's memory by n bytes (sbrk). Growing
