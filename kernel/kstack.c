@@ -38,7 +38,8 @@
 #include "kernel/defs.h"
 
 static struct spinlock dead_lock;   // a dead stack's free against readers
-static uint64 dead_pages;           // pages of handed-over, unfreed stacks
+static uint64 dead_pages;           // pages of handed-over, unfreed stacks;
+                                    // changed only atomically
 
 void
 kstack_init(void)
@@ -105,7 +106,11 @@ kstack_free_dead(uint64 stack)
     return;
   acquire(&dead_lock);
   vfree((void *)stack);
-  dead_pages -= KSTACK_PAGES;
+  // Atomic although under dead_lock: kstack_hand_over() adds without
+  // the lock (it runs under sched_lock), and a plain -= here could undo
+  // its add, leaving the count KSTACK_PAGES short for good.
+  if(__atomic_fetch_sub(&dead_pages, KSTACK_PAGES, __ATOMIC_RELAXED) < KSTACK_PAGES)
+    panic("kstack_free_dead: dead_pages went below 0");
   release(&dead_lock);
 }
 
@@ -117,7 +122,7 @@ uint64
 nr_free_soon_pages(void)
 {
   acquire(&dead_lock);
-  uint64 n = nr_free_or_lazy_pages() + dead_pages;
+  uint64 n = nr_free_or_lazy_pages() + __atomic_load_n(&dead_pages, __ATOMIC_RELAXED);
   release(&dead_lock);
   return n;
 }
