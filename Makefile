@@ -63,7 +63,7 @@ LDFLAGS = -z max-page-size=4096 --no-warn-rwx-segments
 
 KOBJS = $(addprefix $(K)/, \
 	entry.o main.o sbi.o fdt.o printf.o panic.o string.o spinlock.o \
-	sleeplock.o kalloc.o vm.o kvm.o mm.o asid.o kpti.o kpti_entry.o vmalloc.o tlbflush.o uaccess.o \
+	sleeplock.o lockdep.o kalloc.o vm.o kvm.o mm.o asid.o kpti.o kpti_entry.o vmalloc.o tlbflush.o uaccess.o \
 	copy_user.o proc.o kstack.o sched.o swtch.o kthread.o exec.o trapentry.o trap.o syscall.o \
 	sysproc.o sysfile.o uart.o console.o plic.o virtio_blk.o bio.o log.o \
 	fs.o file.o pipe.o ptdump.o faultinject.o ktest/ktest.o \

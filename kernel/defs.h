@@ -49,6 +49,8 @@ void            panic_regs(struct pt_regs *regs, const char *fmt, ...) __attribu
 void            backtrace(uint64 fp);
 const char     *scause_name(uint64 scause);
 extern volatile int panicking;
+int             save_stack_trace(uint64 fp, uint64 *pcs, int n);
+void            print_ksym(uint64 pc);
 
 // console.c
 void            console_init(void);

@@ -16,7 +16,14 @@
 //             spins forever with interrupts off; every other hart soon
 //             spins on the lock too, and the kernel prints nothing more.
 //             The grader's hang report (tests/kdiag.py) shows each hart's
-//             pc: crash_deadlock on one, acquire on the others.
+//             pc: crash_deadlock on one, acquire on the others. A -DDEBUG
+//             kernel's lock checker (lockdep.c) panics instead, after a
+//             few seconds, naming the lock and where its holder took it.
+//   crash(4)  two locks taken in both orders, one after the other on one
+//             hart: no deadlock this time, but two harts doing it at once
+//             could. A -DDEBUG kernel panics at the second order.
+//   crash(5)  a lock held for 2.5 s: a -DDEBUG kernel warns at the
+//             release, naming where it was taken; crash() then returns.
 //
 // The faults are compiled in only with -DFAULT_INJECT
 // (make KCFLAGS=-DFAULT_INJECT); otherwise crash() returns -1 and does
@@ -106,7 +113,39 @@ crash_deadlock(void)
   return 0;
 }
 
-// crash(how): see the top of the file. Returns only for an unknown how.
+static struct spinlock crash_a, crash_b, crash_hold;
+
+// a then b, and later b then a: the order cycle lockdep exists to find.
+static NOINLINE int
+crash_lock_order(void)
+{
+  initlock(&crash_a, "crash_a");
+  initlock(&crash_b, "crash_b");
+  acquire(&crash_a);
+  acquire(&crash_b);
+  release(&crash_b);
+  release(&crash_a);
+  acquire(&crash_b);
+  acquire(&crash_a);
+  release(&crash_a);
+  release(&crash_b);
+  return 0;
+}
+
+static NOINLINE int
+crash_hold_long(void)
+{
+  initlock(&crash_hold, "crash_hold");
+  acquire(&crash_hold);
+  uint64 start = r_time();
+  while(r_time() - start < TIMEBASE_HZ * 5 / 2)
+    ;
+  release(&crash_hold);
+  return 0;
+}
+
+// crash(how): see the top of the file. Returns only for an unknown how,
+// and for 4 and 5 without -DDEBUG (no checker to object).
 uint64
 sys_crash(void)
 {
@@ -122,6 +161,10 @@ sys_crash(void)
     return crash_corrupt_root();
   if(how == 3)
     return crash_deadlock();
+  if(how == 4)
+    return crash_lock_order();
+  if(how == 5)
+    return crash_hold_long();
   return -1;
 }
 

@@ -102,6 +102,36 @@ frame_ok(uint64 fp)
   return (fp & 7) == 0 && fp >= lo + 16 && fp <= hi;
 }
 
+// Save up to n return addresses (call sites) of the frames above frame
+// fp, innermost first; returns how many. For reports that name where
+// something happened without stopping there (lockdep.c).
+int
+save_stack_trace(uint64 fp, uint64 *pcs, int n)
+{
+  int i = 0;
+  while(i < n && frame_ok(fp)){
+    uint64 ret = *(uint64 *)(fp - 8);
+    uint64 next = *(uint64 *)(fp - 16);
+    pcs[i++] = ret - 4;
+    if(next <= fp)
+      break;
+    fp = next;
+  }
+  return i;
+}
+
+// Print pc as function+offset, without a newline.
+void
+print_ksym(uint64 pc)
+{
+  uint64 off;
+  const char *name = ksym_lookup(pc, &off);
+  if(name)
+    printf("%s+0x%lx", name, off);
+  else
+    printf("%p", (void *)pc);
+}
+
 #define BACKTRACE_MAX_LINES 32   // frames printed; the rest are counted
 
 // What the walk has printed so far.

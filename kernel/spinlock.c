@@ -4,19 +4,23 @@
 // can never spin on a lock its own hart holds. push_off/pop_off nest: the
 // interrupt state before the outermost push_off is restored by the
 // matching outermost pop_off.
+//
+// In -DDEBUG kernels every acquire and release also goes through the lock
+// checker (lockdep.c): lock order, locks held too long, harts stuck
+// spinning. The hooks are empty otherwise.
 #include "kernel/types.h"
 #include "kernel/param.h"
 #include "kernel/riscv.h"
 #include "kernel/spinlock.h"
+#include "kernel/lockdep.h"
 #include "kernel/proc.h"
 #include "kernel/defs.h"
 
 void
 initlock(struct spinlock *lk, char *name)
 {
+  memset(lk, 0, sizeof(*lk));
   lk->name = name;
-  lk->locked = 0;
-  lk->cpu = 0;
 }
 
 // Spin until the lock is ours. Panics on a second acquire by this hart
@@ -27,11 +31,14 @@ acquire(struct spinlock *lk)
   push_off();
   if(holding(lk))
     panic("acquire: %s already held by this hart", lk->name);
+  lockdep_before_acquire(lk, (uint64)__builtin_return_address(0));
+  uint64 spins = 0;
   while(__sync_lock_test_and_set(&lk->locked, 1) != 0)
-    ;
+    lockdep_spinning(lk, ++spins);
   // Loads and stores of the critical section stay after this point.
   __sync_synchronize();
   lk->cpu = mycpu();
+  lockdep_acquired(lk, (uint64)__builtin_frame_address(0));
 }
 
 void
@@ -39,9 +46,12 @@ release(struct spinlock *lk)
 {
   if(!holding(lk))
     panic("release: %s not held by this hart", lk->name);
+  uint64 held_too_long = lockdep_releasing(lk);
   lk->cpu = 0;
   __sync_synchronize();
   __sync_lock_release(&lk->locked);
+  if(held_too_long)
+    lockdep_report_long_hold();   // interrupts still off: same hart
   pop_off();
 }
 

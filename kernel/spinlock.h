@@ -3,10 +3,18 @@
 #ifndef CANOPY_SPINLOCK_H
 #define CANOPY_SPINLOCK_H
 
+#define LOCKDEP_SITES 4   // return addresses kept of where a lock was taken
+
 struct spinlock {
   uint locked;        // 0 = free, 1 = held
   char *name;         // for panic messages
   struct cpu *cpu;    // the hart holding the lock
+#ifdef DEBUG
+  // lockdep.c's view of the lock (-DDEBUG kernels only)
+  int class;          // 1 + its class's index; 0 until first acquired
+  uint64 t_acquired;  // r_time() when the holder got it
+  uint64 site[LOCKDEP_SITES];  // the holder's call chain at acquire
+#endif
 };
 
 #endif

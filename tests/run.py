@@ -19,6 +19,10 @@ Boots canopy headless on a copy of fs.img and runs, in order:
   (always)  poweroff_exits_qemu: `poweroff` makes QEMU exit by itself
   fsck      fsck_after_usertests: mkfs/fsck accepts the image afterwards
   host      every tests/host/*.sh; each prints "test NAME: OK|FAIL" lines
+  debug     debug_*: a -DDEBUG -DFAULT_INJECT kernel (junk-filled frees,
+            poisoned mms, the lock checker): usertests, cowtest, ktest,
+            debug_lockdep_quiet; then lockdep_*: tests/lockdep_test.py
+            (the checker's three reports, provoked by crash 3, 4 and 5)
   prealloc  prealloc_*: the VMSYNC=prealloc kernel: usertests, ktest, no sync
   asid      asid4_*, asid0_*: ASID_BITS=4 (rollovers) and 0 (ASIDs off)
             kernels: usertests, ktest, a clean TLB model
@@ -74,6 +78,7 @@ import crashtest  # noqa: E402
 import stress  # noqa: E402
 import labs_test  # noqa: E402
 import ptview_test  # noqa: E402
+import lockdep_test  # noqa: E402
 
 # Console logs; CANOPY_TEST_OUT moves them (the harness's own test does).
 OUT = os.environ.get("CANOPY_TEST_OUT") or os.path.join(REPO, "tests", "out")
@@ -453,12 +458,13 @@ def run_variant(args, res, tmpdir, name, make_args, label, after_boot=None,
     the tree, boot it, and run usertests -q (NAME_usertests) and ktest
     (NAME_ktest_*); the hooks, given the machine, add the variant's own
     checks after boot, after usertests and after ktest. NAME_builds fails
-    if the build does, NAME_complete if the machine stops answering."""
+    if the build does, NAME_complete if the machine stops answering.
+    Returns the kernel's path, or None if it did not build."""
     try:
         kernel = build_kernel_variant(tmpdir, name, make_args)
     except subprocess.CalledProcessError as e:
         res.fail(name + "_builds", e)
-        return
+        return None
     res.ok(name + "_builds")
     m, _ = new_machine(args, tmpdir, name, args.cpus, args.mem)
     m.cmd[m.cmd.index("-kernel") + 1] = kernel
@@ -482,6 +488,7 @@ def run_variant(args, res, tmpdir, name, make_args, label, after_boot=None,
         res.fail(name + "_complete", e)
     finally:
         m.kill()
+    return kernel
 
 
 def kstat_counts(m):
@@ -490,9 +497,22 @@ def kstat_counts(m):
 
 def run_debug_kernel(args, res, tmpdir):
     """A -DDEBUG kernel junk-fills freed pages and poisons freed mms, so a
-    use after free shows up: usertests -q and ktest must still pass."""
-    run_variant(args, res, tmpdir, "debug", ["-B", "KCFLAGS=-DDEBUG"], "DEBUG",
-                after_usertests=lambda m: run_cowtest(m, res, "debug_cowtest_"))
+    use after free shows up, and checks every spinlock (kernel/lockdep.c):
+    usertests -q, cowtest and ktest must still pass, with no lock checker
+    report (debug_lockdep_quiet). It is also built with FAULT_INJECT, so
+    tests/lockdep_test.py can make the checker report on purpose."""
+    def after_usertests(m):
+        run_cowtest(m, res, "debug_cowtest_")
+
+    def after_ktest(m):
+        reports = re.findall(r"^lockdep: .*$", m.text, re.M)
+        res.check("debug_lockdep_quiet", not reports,
+                  "the lock checker reported during usertests, cowtest and ktest:\n"
+                  + "\n".join(reports[:10]))
+    kernel = run_variant(args, res, tmpdir, "debug", ["-B", "KCFLAGS=-DDEBUG -DFAULT_INJECT"],
+                         "DEBUG", after_usertests=after_usertests, after_ktest=after_ktest)
+    if kernel:
+        lockdep_test.run(args, res, tmpdir, kernel)
 
 
 def run_prealloc(args, res, tmpdir, lazy_free):
