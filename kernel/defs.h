@@ -120,6 +120,7 @@ void            vmalloc_init(void);
 void           *__vmalloc_range(uint64 size, uint64 lo, uint64 hi);
 void           *vmalloc(uint64 size);
 void            vfree(void *addr);
+void            vfree_counted(void *addr, struct spinlock *lk, uint64 *count, uint64 n);
 int             vmalloc_nr_areas(void);
 int             vmalloc_nr_table_pages(void);
 int             vmalloc_fault(uint64 addr);

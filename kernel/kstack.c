@@ -27,7 +27,8 @@
 // reads it together with the free pages, so that a leak check run right
 // after a reap sees every page.
 //
-// Lock order: dead_lock, then vmalloc_lock or mm_pool.lock, then kmem.lock.
+// Lock order: dead_lock, then mm_pool.lock or kmem.lock (mm_pool.lock, then
+// kmem.lock). vmalloc_lock is never taken under dead_lock.
 #include "kernel/types.h"
 #include "kernel/param.h"
 #include "kernel/riscv.h"
@@ -98,20 +99,15 @@ kstack_hand_over(struct cpu *c, struct proc *zombie)
 
 // Free the stack a zombie handed to this hart, if any. Called by the task
 // switched to, in finish_task_switch(), without sched_lock (vfree waits
-// for the other harts' fences).
+// for the other harts' fences). vfree_counted frees the pages and lowers
+// dead_pages in one critical section of dead_lock, after the shootdown,
+// which runs with no lock held.
 void
 kstack_free_dead(uint64 stack)
 {
   if(stack == 0)
     return;
-  acquire(&dead_lock);
-  vfree((void *)stack);
-  // Atomic although under dead_lock: kstack_hand_over() adds without
-  // the lock (it runs under sched_lock), and a plain -= here could undo
-  // its add, leaving the count KSTACK_PAGES short for good.
-  if(__atomic_fetch_sub(&dead_pages, KSTACK_PAGES, __ATOMIC_RELAXED) < KSTACK_PAGES)
-    panic("kstack_free_dead: dead_pages went below 0");
-  release(&dead_lock);
+  vfree_counted((void *)stack, &dead_lock, &dead_pages, KSTACK_PAGES);
 }
 
 // Free pages, plus the pages that become free without any task running:

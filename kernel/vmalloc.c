@@ -18,6 +18,17 @@
 // With VMSYNC=prealloc all 64 root entries of the area are filled at boot,
 // as Linux does since 6.5, and no sync ever happens.
 //
+// Freeing an area unmaps it, shoots it down from every hart's TLB and
+// then frees its pages. The shootdown is slow (an SBI remote fence that
+// waits for every hart: milliseconds under QEMU, far more on a loaded
+// host), so it runs with no lock held: until the fence is done the area
+// stays in areas[], marked dying, so its range is not handed out again,
+// and its PTEs keep their page numbers with V clear, so the pages are
+// found afterwards. Held across the fence, vmalloc_lock stopped every
+// fork (which allocates a stack) on every hart, and a caller's own lock
+// (kstack_dead) kept harts spinning with interrupts off for seconds on 8
+// harts (found by the lock checker, kernel/lockdep.c).
+//
 // Lock order: vmalloc_lock, then kmem.lock.
 #include "kernel/types.h"
 #include "kernel/param.h"
@@ -31,10 +42,12 @@
 #define MAX_AREAS (NPROC * 2 + 64)
 
 // An allocated area: [start, start + size) is mapped, the page after it
-// is the guard.
+// is the guard. A dying area is being freed: unmapped, not yet forgotten
+// by every TLB.
 struct vm_area {
   uint64 start;
   uint64 size;
+  int dying;
 };
 
 // Run by the kernel page-fault path before vmalloc_fault(), when a
@@ -101,20 +114,29 @@ area_insert(uint64 size, uint64 lo, uint64 hi)
   return start;
 }
 
+// The area starting at start, or 0. Caller holds vmalloc_lock.
+static struct vm_area *
+area_find(uint64 start)
+{
+  for(int i = 0; i < nareas; i++)
+    if(areas[i].start == start)
+      return &areas[i];
+  return 0;
+}
+
 // Remove the area starting at start; returns its size, or 0 if there is
 // none. Caller holds vmalloc_lock.
 static uint64
 area_remove(uint64 start)
 {
-  for(int i = 0; i < nareas; i++){
-    if(areas[i].start == start){
-      uint64 size = areas[i].size;
-      nareas--;
-      memmove(&areas[i], &areas[i + 1], (nareas - i) * sizeof(areas[0]));
-      return size;
-    }
-  }
-  return 0;
+  struct vm_area *a = area_find(start);
+  if(a == 0)
+    return 0;
+  uint64 size = a->size;
+  int i = a - areas;
+  nareas--;
+  memmove(&areas[i], &areas[i + 1], (nareas - i) * sizeof(areas[0]));
+  return size;
 }
 
 // Unmap [va, va+size) from the template, make every hart forget it, then
@@ -181,17 +203,70 @@ vmalloc(uint64 size)
   return __vmalloc_range(size, VMALLOC_STACKS_END, VMALLOC_KTEST_START);
 }
 
-// Free an area returned by vmalloc. Every hart's TLB forgets it before its
-// pages are reused.
+// Clear V in the leaf PTEs of [va, va+size), keeping the page numbers.
+// No lock: the area is dying, so nobody else touches these PTEs.
+static void
+invalidate_area(uint64 va, uint64 size)
+{
+  for(uint64 off = 0; off < size; off += PGSIZE){
+    pte_t *pte = walk(kernel_pagetable, va + off, 0);
+    if(pte)
+      *pte &= ~PTE_V;
+  }
+}
+
+// Free the pages of the invalidated area [va, va+size) and zero its PTEs.
+static void
+free_area_pages(uint64 va, uint64 size)
+{
+  for(uint64 off = 0; off < size; off += PGSIZE){
+    pte_t *pte = walk(kernel_pagetable, va + off, 0);
+    if(pte && *pte){
+      kfree(__va(PTE2PA(*pte)));
+      *pte = 0;
+    }
+  }
+}
+
+// Free an area returned by vmalloc: every hart's TLB forgets it before its
+// pages are reused (invariant 10). If lk is not 0, the pages are freed and
+// *count lowered by n in one critical section of lk, so that a reader
+// holding lk sees the pages either counted in *count or free, never both
+// (kstack.c's free_soon). Neither vmalloc_lock nor lk is held across the
+// shootdown.
+void
+vfree_counted(void *addr, struct spinlock *lk, uint64 *count, uint64 n)
+{
+  uint64 va = (uint64)addr;
+  acquire(&vmalloc_lock);
+  struct vm_area *a = area_find(va);
+  if(a == 0 || a->dying)
+    panic("vfree: %p was not allocated by vmalloc", addr);
+  a->dying = 1;
+  uint64 size = a->size;
+  release(&vmalloc_lock);
+
+  invalidate_area(va, size);
+  flush_tlb_kernel_range(va, size);
+
+  if(lk)
+    acquire(lk);
+  free_area_pages(va, size);
+  // Atomic: a count like kstack.c's dead_pages is raised without lk.
+  if(count && __atomic_fetch_sub(count, n, __ATOMIC_RELAXED) < n)
+    panic("vfree_counted: the count went below 0");
+  if(lk)
+    release(lk);
+
+  acquire(&vmalloc_lock);
+  area_remove(va);
+  release(&vmalloc_lock);
+}
+
 void
 vfree(void *addr)
 {
-  acquire(&vmalloc_lock);
-  uint64 size = area_remove((uint64)addr);
-  if(size == 0)
-    panic("vfree: %p was not allocated by vmalloc", addr);
-  unmap_area((uint64)addr, size);
-  release(&vmalloc_lock);
+  vfree_counted(addr, 0, 0, 0);
 }
 
 // How many areas are allocated now?
