@@ -30,8 +30,15 @@ _Static_assert(__builtin_offsetof(struct context, s) == CTX_S0, "asm-offsets");
 
 #define TICK_HZ 100
 
+// ticks: hundredths of a second since boot, read from the time CSR at
+// each of cpu 0's timer interrupts, not counted by them. A loaded host
+// runs a hart's interrupts late and merges missed ones, so on 8 harts
+// over 2 host cores a count of interrupts fell far behind real time, and
+// everything waiting on uptime() (sleep, stress's timed loops) took
+// several times as long: the "8-hart stress hang" of docs/robustness.md.
 uint64 ticks;
 struct spinlock tickslock;
+static uint64 boot_time;   // r_time() when cpu 0 set up its traps
 
 extern char trap_entry[], kpti_trap_entry[];
 void enter_user(struct pt_regs *regs) __attribute__((noreturn));
@@ -40,8 +47,10 @@ void enter_user(struct pt_regs *regs) __attribute__((noreturn));
 void
 trap_init_hart(void)
 {
-  if(cpuid() == 0)
+  if(cpuid() == 0){
     initlock(&tickslock, "time");
+    boot_time = r_time();
+  }
   csr_write(sscratch, 0);
 #ifdef KPTI
   csr_write(stvec, (uint64)kpti_trap_entry);   // mapped in user roots too
@@ -60,8 +69,10 @@ static void
 timer_interrupt(void)
 {
   if(cpuid() == 0){
+    uint64 now = (r_time() - boot_time) / (TIMEBASE_HZ / TICK_HZ);
     acquire(&tickslock);
-    ticks++;
+    if(now > ticks)
+      ticks = now;
     wakeup(&ticks);
     release(&tickslock);
   }
