@@ -22,7 +22,8 @@ Boots canopy headless on a copy of fs.img and runs, in order:
   debug     debug_*: a -DDEBUG -DFAULT_INJECT kernel (junk-filled frees,
             poisoned mms, the lock checker): usertests, cowtest, ktest,
             debug_lockdep_quiet; then lockdep_*: tests/lockdep_test.py
-            (the checker's three reports, provoked by crash 3, 4 and 5)
+            (the checker's three reports, provoked by crash 3, 4 and 5);
+            debug_stress_8harts_20s: tests/stress.py on 8 harts under it
   prealloc  prealloc_*: the VMSYNC=prealloc kernel: usertests, ktest, no sync
   asid      asid4_*, asid0_*: ASID_BITS=4 (rollovers) and 0 (ASIDs off)
             kernels: usertests, ktest, a clean TLB model
@@ -498,14 +499,21 @@ def kstat_counts(m):
 def run_debug_kernel(args, res, tmpdir):
     """A -DDEBUG kernel junk-fills freed pages and poisons freed mms, so a
     use after free shows up, and checks every spinlock (kernel/lockdep.c):
-    usertests -q, cowtest and ktest must still pass, with no lock checker
-    report (debug_lockdep_quiet). It is also built with FAULT_INJECT, so
+    usertests -q, cowtest and ktest must still pass, with no lock-order or
+    stuck-spin report and the checker still on (debug_lockdep_quiet). It is also built with FAULT_INJECT, so
     tests/lockdep_test.py can make the checker report on purpose."""
     def after_usertests(m):
         run_cowtest(m, res, "debug_cowtest_")
 
     def after_ktest(m):
-        reports = re.findall(r"^lockdep: .*$", m.text, re.M)
+        # "held for" warnings are printed, not failed: guest time follows
+        # the host's clock, and a loaded host can stop a hart for seconds
+        # inside any critical section.
+        lines = re.findall(r"^lockdep: .*$", m.text, re.M)
+        reports = [l for l in lines if " held for " not in l]
+        if len(lines) > len(reports):
+            info("lock checker: %d long-hold warnings (host load?): %s"
+                 % (len(lines) - len(reports), "; ".join(lines[:3])))
         res.check("debug_lockdep_quiet", not reports,
                   "the lock checker reported during usertests, cowtest and ktest:\n"
                   + "\n".join(reports[:10]))
@@ -513,6 +521,22 @@ def run_debug_kernel(args, res, tmpdir):
                          "DEBUG", after_usertests=after_usertests, after_ktest=after_ktest)
     if kernel:
         lockdep_test.run(args, res, tmpdir, kernel)
+        run_debug_stress(args, res, tmpdir, kernel)
+
+
+DEBUG_STRESS_SECS = 20
+
+
+def run_debug_stress(args, res, tmpdir, kernel):
+    """debug_stress_8harts: the stress run on 8 harts under the lock
+    checker, which reports a hart stuck spinning instead of hanging (it
+    found a global lock held across every kernel-stack shootdown)."""
+    ok, msg, tail = stress.stress(args.fsimg, "8", "512M", DEBUG_STRESS_SECS,
+                                  args.timeout_scale, tmpdir, kernel, "debug-stress8")
+    res.check("debug_stress_8harts_%ds" % DEBUG_STRESS_SECS, ok,
+              msg + ("" if ok else "\n" + tail))
+    if ok:
+        info(msg)
 
 
 def run_prealloc(args, res, tmpdir, lazy_free):
