@@ -63,8 +63,8 @@ def stress(fsimg, cpus, mem, secs, scale, tmpdir, kernel=None, name="stress"):
 
 def run(args, res, tmpdir, secs=20):
     """make test's short run: the main machine's harts (3), 256M, secs
-    seconds. (8 harts is make stress: on a loaded 2-core host an 8-hart
-    round once stopped hart 0's ticks; see docs/robustness.md.)"""
+    seconds. run.py's debug group adds an 8-hart round under the lock
+    checker (run_debug_stress)."""
     ok, msg, tail = stress(args.fsimg, args.cpus, "256M", secs, args.timeout_scale, tmpdir)
     res.check("stress_%sharts_%ds" % (args.cpus, secs), ok, msg + ("" if ok else "\n" + tail))
     if ok:
