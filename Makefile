@@ -67,7 +67,8 @@ KOBJS = $(addprefix $(K)/, \
 	copy_user.o proc.o kstack.o sched.o swtch.o kthread.o exec.o trapentry.o trap.o syscall.o \
 	sysproc.o sysfile.o uart.o console.o plic.o virtio_blk.o bio.o log.o \
 	fs.o file.o pipe.o ptdump.o faultinject.o ktest/ktest.o \
-	ktest/vm_test.o ktest/sched_test.o ktest/asid_test.o ktest/lab_test.o)
+	ktest/vm_test.o ktest/sched_test.o ktest/asid_test.o ktest/lab_test.o \
+	ktest/bench_test.o)
 
 all: $(K)/kernel fs.img mkfs/fsck
 
