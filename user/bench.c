@@ -137,9 +137,11 @@ end(const char *op, int n)
   put_field("time", now.time - s->time);
   if(have_instret)
     put_field("instret", now.instret - s->instret);
+#ifdef CANOPY
   for(int i = 0; i < NCOUNTERS; i++)
     if(s->counter[i] >= 0 && now.counter[i] >= 0)
       put_field(counters[i].name, now.counter[i] - s->counter[i]);
+#endif
   printf("\n");
 }
 
