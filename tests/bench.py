@@ -191,9 +191,21 @@ def main_table(table):
     rows = []
     for op, r in table.items():
         target = "instr <= %d" % INSTR_TARGETS[op] if op in INSTR_TARGETS else ""
-        rows.append([op, fmt_us(r["us"]), fmt(r["instr"], 0)]
+        rows.append([op, fmt_us(r["us"]), fmt(r["instr"], 0) + disk_mark(r)]
                     + [fmt(r.get(k)) for k, _ in cols] + [target])
     print_table(header, rows)
+    print_disk_note(table)
+
+
+def disk_mark(r):
+    """'*' for an operation that writes to the disk (so waits for it)."""
+    return "*" if (r.get("disk") or 0) > 0 else ""
+
+
+def print_disk_note(table):
+    if any(disk_mark(r) for r in table.values()):
+        print("* waits for the disk: under -icount QEMU counts guest time, idle "
+              "included, as instructions, so this includes the wait")
 
 
 def ratio(a, b):
@@ -214,9 +226,10 @@ def ratio_table(canopy, xv6):
             met = "met" if t is not None and t <= RATIO_TARGETS[op] else "not met"
             target = "<= %.2fx: %s" % (RATIO_TARGETS[op], met)
         rows.append([op, fmt_us(c["us"]), fmt_us(x["us"]), fmt(t, 3),
-                     fmt(c["instr"], 0), fmt(x["instr"], 0),
+                     fmt(c["instr"], 0) + disk_mark(c), fmt(x["instr"], 0) + disk_mark(c),
                      fmt(ratio(c["instr"], x["instr"]), 3), target])
     print_table(header, rows)
+    print_disk_note(canopy)
 
 
 def write_csv(path, canopy, xv6):
@@ -239,7 +252,9 @@ def write_csv(path, canopy, xv6):
 
 
 def csv_num(v):
-    return "" if v is None else "%.6g" % v
+    if v is None:
+        return ""
+    return "%.0f" % v if abs(v) >= 1e6 else "%.6g" % v
 
 
 def print_skipped(name, runs):
