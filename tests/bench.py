@@ -30,6 +30,13 @@ TICKS_PER_US = 10            # the time CSR of QEMU virt runs at 10 MHz
 BOOT = "boot_to_prompt"
 COUNTERS = [("satp", "satp/op"), ("tlb", "tlb flushes/op"),
             ("disk", "disk writes/op"), ("dreq", "disk requests/op")]
+# What user/bench.c measures, in the order it prints them; the loops in
+# the kernel (kernel/ktest/bench_test.c) only on canopy.
+OPS = ["getpid", "pipe_roundtrip", "fork_exit_wait", "fork_exec_wait",
+       "sbrk_256_pages", "file_200k", "create_unlink_100", "kthread_switch",
+       "lazy_sync_fault", "vmalloc_vfree_16k", "fork_exit_wait_1m", "fork_exit_wait_64m"]
+KERNEL_LOOPS = {"kthread_switch", "lazy_sync_fault", "vmalloc_vfree_16k"}
+XV6_OPS = [op for op in OPS if op not in KERNEL_LOOPS]
 # The issue's targets (issue 14), shown next to the numbers, never enforced.
 INSTR_TARGETS = {"getpid": 250}
 RATIO_TARGETS = {"getpid": 0.15, "pipe_roundtrip": 0.25, "fork_exit_wait": 0.25,
@@ -262,6 +269,13 @@ def print_skipped(name, runs):
         print("%s: %s skipped: %s" % (name, op, why))
 
 
+def missing_ops(runs, ops=OPS):
+    """The operations that neither run printed a line or a skip for: the
+    program stopped early, or a line is malformed."""
+    return [op for op in ops
+            if not all(op in rows or op in skipped for _, rows, skipped in runs)]
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--cpus", default="1")
@@ -290,6 +304,12 @@ def main():
         print_skipped("xv6", xv6_runs)
     write_csv(args.csv, canopy, xv6)
     print("CSV: %s" % os.path.relpath(args.csv))
+    missing = missing_ops(runs)
+    if xv6_runs:
+        missing += ["xv6 " + op for op in missing_ops(xv6_runs, XV6_OPS)]
+    if missing:
+        print("bench: no result for %s (logs in %s)" % (", ".join(missing), tmp))
+        return 1
     shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
