@@ -4,7 +4,8 @@
 // prints "ktest NAME: OK" or "ktest NAME: FAIL (what was expected, what
 // happened)". Tests live in one file per subject: vm_test.c (page tables,
 // vmalloc, lazy sync, shootdown), sched_test.c (kernel threads, active_mm,
-// mm counts).
+// mm counts). bench_test.c holds make bench's timing loops, which run only
+// when named.
 #include "kernel/types.h"
 #include "kernel/param.h"
 #include "kernel/riscv.h"
