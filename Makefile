@@ -206,19 +206,21 @@ addr2line: $(K)/kernel
 FORCE:
 .PHONY: qemu-gdb gdb addr2line FORCE
 
-# make bench [CPUS=1] [MEM=256M] [CSV=tests/out/bench.csv] [XV6=dir]: one
-# table of per-operation costs of the hot paths (user/bench.c, run by
+# make bench [CPUS=1] [MEM=256M] [CSV=tests/out/bench.csv] [RUNS=1] [XV6=dir]:
+# one table of per-operation costs of the hot paths (user/bench.c, run by
 # tests/bench.py; docs/performance.md). It boots with 1 hart and 256M
 # unless CPUS or MEM is given: forking a 64 MiB process without
-# copy-on-write needs room for a full copy. XV6=dir: also the same program
-# on a copy of that xv6-riscv tree, and the ratios.
+# copy-on-write needs room for a full copy. RUNS=n: each time is the
+# median of n runs. XV6=dir: also the same program on a copy of that
+# xv6-riscv tree, and the ratios.
 BENCH_MEM = $(if $(filter command line environment,$(origin MEM)),$(MEM),256M)
 BENCH_CPUS = $(if $(filter command line environment,$(origin CPUS)),$(CPUS),1)
 CSV ?= tests/out/bench.csv
+RUNS ?= 1
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@python3 tests/bench.py --cpus $(BENCH_CPUS) --mem $(BENCH_MEM) --csv $(CSV) \
-		--extra '$(QEMUEXTRA)' $(if $(XV6),--xv6 $(XV6))
+		--runs $(RUNS) --extra '$(QEMUEXTRA)' $(if $(XV6),--xv6 $(XV6))
 
 # A picture of every page table (docs/ptview.md): boots headless, runs a
 # small workload, reads the tables through gdb, writes PTVIEW (an HTML page).

@@ -17,6 +17,7 @@ import argparse
 import csv
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -56,31 +57,61 @@ def parse_bench(out):
     return rows, skipped
 
 
-def run_machine(cmd, log, program, cwd=qemu.REPO):
-    """Boot cmd, run program; returns (boot seconds, rows, skipped)."""
+def run_machine(cmd, log, program, cwd=qemu.REPO, times=1):
+    """Boot cmd, run program `times` times; returns (boot seconds, rows,
+    skipped), each op's time the median of the runs (the rest the first's)."""
     m = qemu.Machine(cmd, log, cwd=cwd)
     try:
         boot = m.boot(120)
-        rows, skipped = parse_bench(m.run(program, timeout=900))
+        results = [parse_bench(m.run(program, timeout=900)) for _ in range(times)]
     finally:
         m.kill()
+    rows, skipped = results[0]
     if not rows:
         raise qemu.MachineError("%s printed no results; see %s" % (program, log))
+    for op, f in rows.items():
+        f["time"] = median([r[op]["time"] for r, _ in results if op in r])
     return boot, rows, skipped
+
+
+def median(values):
+    values = sorted(values)
+    return values[len(values) // 2]
 
 
 def with_icount(extra):
     return extra if "icount" in extra else (extra + " " + ICOUNT).strip()
 
 
-def run_canopy(args, tmp):
-    """Both canopy boots: (normal, icount), each (boot, rows, skipped)."""
+def boots(args):
+    """The two boots: (name, extra QEMU arguments, runs of the program)."""
+    return [("time", args.extra, args.runs), ("icount", with_icount(args.extra), 1)]
+
+
+def boot_both(args, start):
+    """[normal run, icount run] from start(tag, extra, times), each (boot,
+    rows, skipped). If the icount boot fails (canopy with several harts
+    does not reach the prompt under -icount), its instructions are "-"."""
     runs = []
-    for tag, extra in (("time", args.extra), ("icount", with_icount(args.extra))):
+    for tag, extra, times in boots(args):
+        try:
+            runs.append(start(tag, extra, times))
+        except qemu.MachineError as e:
+            if tag != "icount":
+                raise
+            print("bench: no instruction counts: the %s boot failed: %s" % (ICOUNT, e),
+                  file=sys.stderr)
+            runs.append(None)
+    return runs
+
+
+def run_canopy(args, tmp):
+    def start(tag, extra, times):
         img = qemu.copy_image(os.path.join(qemu.REPO, "fs.img"), tmp)
         cmd = qemu.qemu_command(img, args.cpus, args.mem, extra=extra)
-        runs.append(run_machine(cmd, os.path.join(tmp, "canopy-%s.log" % tag), "bench"))
-    return runs
+        return run_machine(cmd, os.path.join(tmp, "canopy-%s.log" % tag), "bench",
+                           times=times)
+    return boot_both(args, start)
 
 
 # ---- xv6-riscv: the same program in a copy of the tree ----
@@ -103,8 +134,11 @@ def prepare_xv6(src, tmp):
               lambda m: m.group(0) + "\t$U/_%s\\\n" % XV6_PROGRAM)
     edit_file(os.path.join(tree, "kernel", "start.c"), r'^\s*asm volatile\("mret"\);',
               lambda m: XV6_COUNTERS + m.group(0), required=False)
-    subprocess.run(["make", "-s", "kernel/kernel", "fs.img"], cwd=tree, check=True,
-                   stdout=subprocess.DEVNULL)
+    # Not canopy's make variables (MAKEFLAGS of make bench): xv6's defaults.
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
+    subprocess.run(["make", "-s", "kernel/kernel", "fs.img"], cwd=tree, env=env,
+                   check=True, stdout=subprocess.DEVNULL)
     return tree
 
 
@@ -125,19 +159,19 @@ def xv6_command(tree, cpus, extra):
              "-global", "virtio-mmio.force-legacy=false",
              "-drive", "file=%s,if=none,format=raw,id=x0" % os.path.join(tree, "fs.img"),
              "-device", "virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0"]
-            + extra.split())
+            + shlex.split(extra))
 
 
 def run_xv6(args, tmp):
     tree = prepare_xv6(args.xv6, tmp)
     img = os.path.join(tree, "fs.img")
     pristine = shutil.copyfile(img, img + ".orig")
-    runs = []
-    for tag, extra in (("time", args.extra), ("icount", with_icount(args.extra))):
+    def start(tag, extra, times):
         shutil.copyfile(pristine, img)
-        runs.append(run_machine(xv6_command(tree, args.cpus, extra),
-                                os.path.join(tmp, "xv6-%s.log" % tag), XV6_PROGRAM, cwd=tree))
-    return runs
+        return run_machine(xv6_command(tree, args.cpus, extra),
+                           os.path.join(tmp, "xv6-%s.log" % tag), XV6_PROGRAM,
+                           cwd=tree, times=times)
+    return boot_both(args, start)
 
 
 # ---- per-operation numbers ----
@@ -145,7 +179,8 @@ def run_xv6(args, tmp):
 def per_op(runs):
     """{op: {"us", "instr", counter...: per-op float or None}} from the
     normal and the icount run; the boot is one op of the first."""
-    (boot, rows, _), (_, irows, _) = runs
+    (boot, rows, _), icount = runs
+    irows = icount[1] if icount else {}
     table = {BOOT: {"us": boot * 1e6, "instr": None}}
     for op, f in rows.items():
         n = f["n"]
@@ -198,19 +233,20 @@ def main_table(table):
     rows = []
     for op, r in table.items():
         target = "instr <= %d" % INSTR_TARGETS[op] if op in INSTR_TARGETS else ""
-        rows.append([op, fmt_us(r["us"]), fmt(r["instr"], 0) + disk_mark(r)]
+        rows.append([op, fmt_us(r["us"]), fmt(r["instr"], 0) + disk_mark(r, r["instr"])]
                     + [fmt(r.get(k)) for k, _ in cols] + [target])
     print_table(header, rows)
     print_disk_note(table)
 
 
-def disk_mark(r):
-    """'*' for an operation that writes to the disk (so waits for it)."""
-    return "*" if (r.get("disk") or 0) > 0 else ""
+def disk_mark(r, value):
+    """'*' after value for an operation that writes to the disk (so waits
+    for it); nothing if there is no value."""
+    return "*" if value is not None and (r.get("disk") or 0) > 0 else ""
 
 
 def print_disk_note(table):
-    if any(disk_mark(r) for r in table.values()):
+    if any(disk_mark(r, r.get("instr")) for r in table.values()):
         print("* waits for the disk: under -icount QEMU counts guest time, idle "
               "included, as instructions, so this includes the wait")
 
@@ -233,7 +269,8 @@ def ratio_table(canopy, xv6):
             met = "met" if t is not None and t <= RATIO_TARGETS[op] else "not met"
             target = "<= %.2fx: %s" % (RATIO_TARGETS[op], met)
         rows.append([op, fmt_us(c["us"]), fmt_us(x["us"]), fmt(t, 3),
-                     fmt(c["instr"], 0) + disk_mark(c), fmt(x["instr"], 0) + disk_mark(c),
+                     fmt(c["instr"], 0) + disk_mark(c, c["instr"]),
+                     fmt(x["instr"], 0) + disk_mark(c, x["instr"]),
                      fmt(ratio(c["instr"], x["instr"]), 3), target])
     print_table(header, rows)
     print_disk_note(canopy)
@@ -273,7 +310,8 @@ def missing_ops(runs, ops=OPS):
     """The operations that neither run printed a line or a skip for: the
     program stopped early, or a line is malformed."""
     return [op for op in ops
-            if not all(op in rows or op in skipped for _, rows, skipped in runs)]
+            if not all(op in rows or op in skipped
+                       for _, rows, skipped in filter(None, runs))]
 
 
 def main():
@@ -281,8 +319,11 @@ def main():
     p.add_argument("--cpus", default="1")
     p.add_argument("--mem", default="256M")
     p.add_argument("--extra", default="", help="more QEMU arguments (QEMUEXTRA)")
-    p.add_argument("--csv", default=os.path.join(qemu.REPO, "tests", "out", "bench.csv"))
+    p.add_argument("--csv", default="tests/out/bench.csv")
     p.add_argument("--xv6", help="an xv6-riscv tree to compare with (not modified)")
+    p.add_argument("--runs", type=int, default=1,
+                   help="run the program this many times in the normal boot; "
+                        "the time column is each op's median")
     args = p.parse_args()
     tmp = tempfile.mkdtemp(prefix="canopy-bench-")
     try:
@@ -292,8 +333,8 @@ def main():
         sys.exit("bench: %s (logs in %s)" % (e, tmp))
     canopy = per_op(runs)
     xv6 = per_op(xv6_runs) if xv6_runs else None
-    print("canopy, %s harts, %s; instructions from a second boot under %s"
-          % (args.cpus, args.mem, ICOUNT))
+    print("canopy, %s harts, %s; time: median of %d run(s); instructions: a second "
+          "boot under %s" % (args.cpus, args.mem, args.runs, ICOUNT))
     main_table(canopy)
     print_skipped("canopy", runs)
     if xv6:
@@ -303,7 +344,7 @@ def main():
         ratio_table(canopy, xv6)
         print_skipped("xv6", xv6_runs)
     write_csv(args.csv, canopy, xv6)
-    print("CSV: %s" % os.path.relpath(args.csv))
+    print("CSV: %s" % args.csv)
     missing = missing_ops(runs)
     if xv6_runs:
         missing += ["xv6 " + op for op in missing_ops(xv6_runs, XV6_OPS)]

@@ -4,7 +4,8 @@
 # output for every operation user/bench.c prints, for canopy and xv6, and
 # checks the table has a row per operation, the CSV a row per operation
 # with a value in every column canopy measures, and that a missing
-# operation is reported. No QEMU. Prints "test NAME: OK|FAIL why".
+# operation is reported, and a failed -icount boot only loses the
+# instruction column. No QEMU. Prints "test NAME: OK|FAIL why".
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -60,5 +61,9 @@ check("bench_csv_ratios", all(r["time_ratio"] for r in rows if r["op"] in bench.
 short = runs(bench.OPS[:3])
 check("bench_missing_op_reported", bench.missing_ops(short) == bench.OPS[3:],
       "missing_ops said %s" % bench.missing_ops(short))
+no_icount = bench.per_op([canopy_runs[0], None])
+check("bench_without_icount_boot", all(r["instr"] is None for r in no_icount.values())
+      and no_icount["getpid"]["us"] > 0 and not bench.missing_ops([canopy_runs[0], None]),
+      "a failed -icount boot should leave only the instructions out")
 sys.exit(1 if failed else 0)
 PY
