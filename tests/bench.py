@@ -7,10 +7,12 @@ operation costs and writes it as CSV.
 - guest instr/op comes from a second boot under QEMU's `-icount shift=0`,
   where rdinstret counts guest instructions exactly (without -icount QEMU
   derives it from the host's clock). With CPUS=1 it counts everything the
-  hart ran for the operation, kernel and other processes included.
+  hart ran for the operation, kernel and other processes included; QEMU
+  7.2 counts idle time too, so rows that wait for the disk are marked *.
 
 With --xv6 DIR it also builds the same program in a copy of an xv6-riscv
-tree, boots that the same two ways, and prints canopy/xv6 ratios.
+tree (letting user mode read time and instret there: XV6_COUNTERS), boots
+that the same two ways, and prints canopy/xv6 ratios.
 Times depend on the host: compare runs made on one machine.
 """
 import argparse
