@@ -67,7 +67,8 @@ KOBJS = $(addprefix $(K)/, \
 	copy_user.o proc.o kstack.o sched.o swtch.o kthread.o exec.o trapentry.o trap.o syscall.o \
 	sysproc.o sysfile.o uart.o console.o plic.o virtio_blk.o bio.o log.o \
 	fs.o file.o pipe.o ptdump.o faultinject.o ktest/ktest.o \
-	ktest/vm_test.o ktest/sched_test.o ktest/asid_test.o ktest/lab_test.o)
+	ktest/vm_test.o ktest/sched_test.o ktest/asid_test.o ktest/lab_test.o \
+	ktest/bench_test.o)
 
 all: $(K)/kernel fs.img mkfs/fsck
 
@@ -205,13 +206,21 @@ addr2line: $(K)/kernel
 FORCE:
 .PHONY: qemu-gdb gdb addr2line FORCE
 
-# Per-operation costs of the hot paths (user/bench.c). It boots with 256M
-# unless MEM is given: forking a 64 MiB process without copy-on-write
-# needs room for a full copy.
+# make bench [CPUS=1] [MEM=256M] [CSV=tests/out/bench.csv] [RUNS=1] [XV6=dir]:
+# one table of per-operation costs of the hot paths (user/bench.c, run by
+# tests/bench.py; docs/performance.md). It boots with 1 hart and 256M
+# unless CPUS or MEM is given: forking a 64 MiB process without
+# copy-on-write needs room for a full copy. RUNS=n: each time is the
+# median of n runs. XV6=dir: also the same program on a copy of that
+# xv6-riscv tree, and the ratios.
 BENCH_MEM = $(if $(filter command line environment,$(origin MEM)),$(MEM),256M)
+BENCH_CPUS = $(if $(filter command line environment,$(origin CPUS)),$(CPUS),1)
+CSV ?= tests/out/bench.csv
+RUNS ?= 1
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@python3 tests/bench.py --cpus $(CPUS) --mem $(BENCH_MEM)
+	@python3 tests/bench.py --cpus $(BENCH_CPUS) --mem $(BENCH_MEM) --csv $(CSV) \
+		--runs $(RUNS) --extra '$(QEMUEXTRA)' $(if $(XV6),--xv6 $(XV6))
 
 # A picture of every page table (docs/ptview.md): boots headless, runs a
 # small workload, reads the tables through gdb, writes PTVIEW (an HTML page).

@@ -327,7 +327,8 @@ struct ktest {
   const char *name;
   int (*fn)(char *msg);   // 0 = pass; -1 = fail, with msg (KTEST_MSG bytes) set
 };
-extern const struct ktest vm_tests[], sched_tests[], asid_tests[], lab_tests[];
+extern const struct ktest vm_tests[], sched_tests[], asid_tests[], lab_tests[],
+                          bench_tests[];
 
 // ptdump.c
 int             ptdump_pid(int pid);
