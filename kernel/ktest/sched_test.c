@@ -219,6 +219,24 @@ borrowed_mm_outlives_exit(char *msg)
   return counts_match(msg);
 }
 
+// nr_free_soon_pages() once two reads a yield apart agree (up to 50
+// ticks): another hart may be between steps of freeing something (an
+// exit's user pages after its mm lost its last user, a shootdown before
+// the pages go back), which a single read can catch halfway.
+static uint64
+settled_free_soon_pages(void)
+{
+  uint64 v = nr_free_soon_pages();
+  for(uint64 t0 = ticks; ticks - t0 < 50; ){
+    yield();
+    uint64 w = nr_free_soon_pages();
+    if(w == v)
+      break;
+    v = w;
+  }
+  return v;
+}
+
 // Does creating and stopping threads, allocating mms and vmalloc areas
 // give back every page?
 static int
@@ -228,7 +246,7 @@ no_leaked_pages(char *msg)
   if(warm)
     vfree(warm);
   // Roots lazily kept by harts come back at any moment: count them too.
-  uint64 before = nr_free_soon_pages();
+  uint64 before = settled_free_soon_pages();
   for(int round = 0; round < 3; round++){
     struct proc *t = kthread_create(sleeper, 0, "kt-leak");
     struct mm *mm = mm_alloc();
@@ -243,7 +261,7 @@ no_leaked_pages(char *msg)
     if(w)
       vfree(w);
   }
-  uint64 after = nr_free_soon_pages();
+  uint64 after = settled_free_soon_pages();
   KT_ASSERT(after == before, "%ld free pages before, %ld after", before, after);
   return 0;
 }
