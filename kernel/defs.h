@@ -266,6 +266,7 @@ void            virtio_disk_init(void);
 void            virtio_disk_rw(struct buf *b, int write);
 void            virtio_disk_intr(void);
 uint64          virtio_disk_nwrites(void);
+uint64          virtio_disk_nrequests(void);
 
 // bio.c
 void            binit(void);

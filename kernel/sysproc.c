@@ -214,6 +214,7 @@ sys_kstat(void)
     case KSTAT_NR_FILES:   return file_nr_open();
     case KSTAT_NR_INODES:  return inode_nr_active();
     case KSTAT_DISK_WRITES: return virtio_disk_nwrites();
+    case KSTAT_DISK_REQUESTS: return virtio_disk_nrequests();
     }
   }
   if(cpu_counter(&cpus[0], what) == 0)

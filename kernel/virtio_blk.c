@@ -36,6 +36,7 @@ static struct disk {
   char desc_free[VIRTQ_SIZE];   // is descriptor i free?
   uint16 used_seen;             // used->idx we have processed up to
   uint64 nwrites;               // block writes handed to the device
+  uint64 nrequests;             // requests (reads and writes) submitted
   uint64 crash_after;           // power off at this write; 0: never
 
   // Per request, indexed by its head descriptor.
@@ -257,6 +258,7 @@ virtio_disk_rw(struct buf *b, int write)
   b->disk = 1;
   if(write)
     disk.nwrites++;
+  disk.nrequests++;
   disk.avail->ring[disk.avail->idx % VIRTQ_SIZE] = idx[0];
   __sync_synchronize();   // the device must see the ring entry first...
   disk.avail->idx += 1;   // ...then the new index
@@ -302,4 +304,12 @@ uint64
 virtio_disk_nwrites(void)
 {
   return disk.nwrites;
+}
+
+// Requests, reads and writes, submitted since boot (kstat
+// KSTAT_DISK_REQUESTS).
+uint64
+virtio_disk_nrequests(void)
+{
+  return disk.nrequests;
 }
