@@ -101,6 +101,31 @@ bread(uint dev, uint blockno)
   return b;
 }
 
+// A locked buffer for block blockno of dev that the caller will overwrite
+// completely: like bread, but never reads the disk (a block just
+// allocated, or a home the log is about to fill).
+struct buf *
+bblank(uint dev, uint blockno)
+{
+  struct buf *b = bget(dev, blockno);
+
+  b->valid = 1;
+  return b;
+}
+
+// Write bufs[i]->data to block to[i] for i < n, all in one batch of disk
+// requests; returns when every one is on the disk. Caller holds each
+// buffer's lock; the buffers are distinct.
+void
+bwrite_batch(struct buf **bufs, uint *to, int n)
+{
+  for(int i = 0; i < n; i++)
+    if(!holdingsleep(&bufs[i]->lock))
+      panic("bwrite_batch: buffer %d not locked", bufs[i]->blockno);
+  if(n > 0)
+    virtio_disk_write_batch(bufs, to, n);
+}
+
 // Write b's contents to disk now. Caller holds b->lock.
 void
 bwrite(struct buf *b)
