@@ -13,7 +13,7 @@
 #define MAXOPBLOCKS  10   // max # of blocks any FS op writes
 #define LOGBLOCKS    (MAXOPBLOCKS*3)  // max data blocks in on-disk log
 #define LOGSIZE      LOGBLOCKS        // older xv6 name
-#define NBUF         (MAXOPBLOCKS*3)  // size of disk block cache
+#define NBUF         512  // size of disk block cache (> LOGBLOCKS: the log pins up to that many)
 #define FSSIZE       4000 // size of file system in blocks
 #define MAXPATH      128  // maximum file path name
 #define USERSTACK    1    // user stack pages
