@@ -11,7 +11,7 @@
 #define ROOTDEV       1   // device number of file system root disk
 #define MAXARG       32   // max exec arguments
 #define MAXOPBLOCKS  10   // max # of blocks any FS op writes
-#define LOGBLOCKS    (MAXOPBLOCKS*3)  // max data blocks in on-disk log
+#define LOGBLOCKS    200  // slots of the on-disk log (header: 1+LOGBLOCKS words <= BSIZE)
 #define LOGSIZE      LOGBLOCKS        // older xv6 name
 #define NBUF         512  // size of disk block cache (> LOGBLOCKS: the log pins up to that many)
 #define FSSIZE       4000 // size of file system in blocks
