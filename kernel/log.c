@@ -3,20 +3,27 @@
 // end_op() and writes blocks with log_write() instead of bwrite(); those
 // blocks stay pinned in the buffer cache until they are installed.
 //
-// On disk, from sb.logstart: a header block (count n and the home block
+// On disk, from sb.logstart: a header block (count n, the count nprev
+// before the last commit, that commit's checksum, and the home block
 // number of each slot), then the slots. Slot i (block logstart+1+i) holds
 // a copy of block lh.block[i]; one home may appear in several slots, and
 // the later slot is the newer copy. Recovery (initlog) copies slots 0..n-1
 // to their homes in that order, so the newest copy wins, then writes a
-// header with n = 0.
+// header with n = 0; if the checksum of the last commit's slots [nprev, n)
+// does not match, only slots 0..nprev-1 are replayed.
 //
-// Commit, by the last end_op() of a group of operations: (1) write the
-// group's new slots from the cached buffers, as one batch of disk
-// requests, and wait for all of them; (2) write the header naming every
-// slot, old and new, and wait. That header write is the commit point:
-// when end_op() returns the operations are durable (no delayed commit).
-// Slots written in (1) are past the old header's n, so a crash before (2)
-// leaves the previous committed state; nothing committed is overwritten.
+// Commit, by the last end_op() of a group of operations: write the
+// group's new slots from the cached buffers and the new header as one
+// batch of disk requests, and wait once for all of them. The end of that
+// wait is the commit point: when end_op() returns the operations are
+// durable (no delayed commit). A power cut during the batch may leave any
+// subset of it on the disk: without the new header, the old header names
+// only older, complete slots (the new slots are past its n, so nothing
+// committed is overwritten); with it, the checksum over the new slots
+// (and the header's own fields for them) fails unless all arrived. A
+// header torn between its two sectors is old or new in the first one;
+// either way it names the same slots before nprev, and the fields the
+// checksum covers are consistent with the sector holding n and nprev.
 //
 // Install (checkpoint) is lazy: committed slots stay in the log, and their
 // buffers stay pinned and hold the newest data, so reads see it. Only
@@ -30,6 +37,10 @@
 // Group commit: several operations may be open at once; the last end_op()
 // commits all of them. begin_op() waits while a commit or checkpoint runs
 // or while the open operations could, at MAXOPBLOCKS each, overflow the log.
+//
+// Crash test: crashafter= cuts the power after a prefix of the disk
+// writes in queue order, so the commit queues the header first, to make
+// "header without all its slots" a state the test reaches.
 //
 // Locks: log.lock (spinlock) guards the fields of 'log'; it is never held
 // across disk I/O or while taking a sleep lock. Order: log.lock, then
@@ -53,9 +64,13 @@
 // for a few more operations before anyone must wait for an install.
 #define CKPT_FREE (3 * MAXOPBLOCKS)
 
-// The header block, on disk and in memory.
+// The header block, on disk and in memory. The slots [nprev, n) are the
+// last commit's; sum covers n, nprev, their home numbers and their data,
+// so recovery can tell whether that commit's batch reached the disk.
 struct logheader {
   int n;                     // slots in use
+  int nprev;                 // slots committed before the last commit
+  uint sum;                  // log_sum() of the last commit
   int block[LOGBLOCKS];      // home block number of each slot
 };
 
@@ -71,8 +86,8 @@ static struct {
   struct buf *slot[LOGBLOCKS]; // the cached buffer of each slot (pinned)
   char dead[LOGBLOCKS];      // a later slot holds a newer copy of the block
   // Scratch for one batch of writes; only the committer uses it.
-  struct buf *batch[LOGBLOCKS];
-  uint batchto[LOGBLOCKS];
+  struct buf *batch[LOGBLOCKS + 1];    // + the header
+  uint batchto[LOGBLOCKS + 1];
 } log;
 
 // Read the on-disk header into log.lh.
@@ -83,34 +98,71 @@ log_read_header(void)
 
   memmove(&log.lh, b->data, sizeof(log.lh));
   brelse(b);
-  if(log.lh.n < 0 || log.lh.n > LOGBLOCKS || log.lh.n > log.size - 1)
-    panic("log: header claims %d blocks", log.lh.n);
+  if(log.lh.n < 0 || log.lh.n > LOGBLOCKS || log.lh.n > log.size - 1 ||
+     log.lh.nprev < 0 || log.lh.nprev > log.lh.n)
+    panic("log: header claims %d blocks, %d before the last commit",
+          log.lh.n, log.lh.nprev);
 }
 
-// Write a header naming slots [0, n) to disk and wait. With n > 0 this
-// commits them; with n == 0 it empties the log.
-static void
-log_write_header(int n)
+// Mix one 32-bit word into a running FNV-1a style hash.
+static uint
+sum_word(uint h, uint w)
 {
-  struct buf *b = bread(log.dev, log.start);   // pinned: no disk read
+  return (h ^ w) * 16777619u;
+}
+
+// The checksum of a commit of slots [nprev, n) of header h, whose data
+// are data[0 .. n-nprev). A 32-bit hash: a stale slot passes by chance
+// with probability about 2^-32.
+static uint
+log_sum(struct logheader *h, uchar **data)
+{
+  uint s = sum_word(sum_word(2166136261u, h->n), h->nprev);
+
+  for(int i = h->nprev; i < h->n; i++){
+    uint *w = (uint *)data[i - h->nprev];
+    s = sum_word(s, h->block[i]);
+    for(int j = 0; j < BSIZE / 4; j++)
+      s = sum_word(s, w[j]);
+  }
+  return s;
+}
+
+// Fill the locked header buffer b: slots [0, n) committed, of which
+// [nprev, n) by this commit; data[] holds those slots' contents.
+static void
+log_fill_header(struct buf *b, int n, int nprev, uchar **data)
+{
   struct logheader *h = (struct logheader *)b->data;
 
   h->n = n;
+  h->nprev = nprev;
   for(int i = 0; i < n; i++)
     h->block[i] = log.lh.block[i];
+  h->sum = n > nprev ? log_sum(h, data) : 0;
+}
+
+// Write an empty header to disk and wait: the log holds nothing.
+static void
+log_clear_header(void)
+{
+  struct buf *b = bread(log.dev, log.start);   // pinned: no disk read
+
+  log_fill_header(b, 0, 0, 0);
   bwrite(b);
   brelse(b);
 }
 
 // Write the n buffers of log.batch to log.batchto as one batch, holding
-// their locks (the data must not change while the disk reads it).
+// their locks (the data must not change while the disk reads it); the
+// caller already holds the locks of the first 'locked' of them.
 static void
-log_write_batch(int n)
+log_write_batch(int n, int locked)
 {
-  for(int i = 0; i < n; i++)
+  for(int i = locked; i < n; i++)
     acquiresleep(&log.batch[i]->lock);
   bwrite_batch(log.batch, log.batchto, n);
-  for(int i = 0; i < n; i++)
+  for(int i = locked; i < n; i++)
     releasesleep(&log.batch[i]->lock);
 }
 
@@ -132,8 +184,8 @@ log_checkpoint(void)
     log.batch[k] = log.slot[i];
     log.batchto[k++] = log.lh.block[i];
   }
-  log_write_batch(k);
-  log_write_header(0);    // everything is home: forget the log
+  log_write_batch(k, 0);
+  log_clear_header();     // everything is home: forget the log
   for(int i = 0; i < log.lh.n; i++){
     bunpin(log.slot[i]);
     log.slot[i] = 0;
@@ -142,12 +194,38 @@ log_checkpoint(void)
   log.lh.n = log.ncommitted = 0;
 }
 
+// Does the disk hold all of the last commit's slots, as the header's
+// checksum says? If not, the power failed during that commit's batch.
+static int
+log_last_commit_whole(void)
+{
+  static uchar *data[LOGBLOCKS];     // static: too big for the stack
+  static struct buf *b[LOGBLOCKS];
+  int k = log.lh.n - log.lh.nprev;
+
+  for(int i = 0; i < k; i++){
+    b[i] = bread(log.dev, log.start + 1 + log.lh.nprev + i);
+    data[i] = b[i]->data;
+  }
+  int ok = log_sum(&log.lh, data) == log.lh.sum;
+  for(int i = 0; i < k; i++)
+    brelse(b[i]);
+  return ok;
+}
+
 // Replay a committed log left by a crash, in slot order so that the
-// newest copy of a block is written last, then empty the log.
+// newest copy of a block is written last, then empty the log. The last
+// commit counts only if its checksum matches; the ones before it had
+// finished (their end_op returned) before it began.
 static void
 log_recover(void)
 {
   log_read_header();
+  if(log.lh.n > 0 && !log_last_commit_whole()){
+    printf("log: last commit (%d blocks) incomplete, dropped\n",
+           log.lh.n - log.lh.nprev);
+    log.lh.n = log.lh.nprev;
+  }
   if(log.lh.n > 0)
     printf("log: recovering %d blocks\n", log.lh.n);
   for(int i = 0; i < log.lh.n; i++){
@@ -159,7 +237,7 @@ log_recover(void)
     brelse(to);
   }
   log.lh.n = 0;
-  log_write_header(0);
+  log_clear_header();
 }
 
 // Set up the log of dev from its superblock and recover it.
@@ -180,22 +258,30 @@ initlog(int dev, struct superblock *sb)
   brelse(h);
 }
 
-// Commit the open group: its slots as one batch, then the header (the
-// commit point). Then install if the log is nearly full. Called with no
+// Commit the open group: its slots and the header naming them (with
+// their checksum) as one batch, and one wait. The batch's end is the
+// commit point; the header goes first, so that a power cut part way
+// (crashafter=) leaves a new header over missing slots, which recovery
+// must detect. Then install if the log is nearly full. Called with no
 // locks held and log.committing set.
 static void
 log_commit(void)
 {
-  int k = 0;
+  static uchar *data[LOGBLOCKS];
+  int k = 1;
 
+  if(log.lh.n == log.ncommitted)
+    return;
   for(int i = log.ncommitted; i < log.lh.n; i++){
     log.batch[k] = log.slot[i];
+    data[k - 1] = log.slot[i]->data;   // no writer while committing
     log.batchto[k++] = log.start + 1 + i;
   }
-  if(k == 0)
-    return;
-  log_write_batch(k);
-  log_write_header(log.lh.n);   // the commit point
+  log.batch[0] = bread(log.dev, log.start);   // pinned: no disk read
+  log.batchto[0] = log.start;
+  log_fill_header(log.batch[0], log.lh.n, log.ncommitted, data);
+  log_write_batch(k, 1);
+  brelse(log.batch[0]);
   log.ncommitted = log.lh.n;
   if(LOGBLOCKS - log.lh.n < CKPT_FREE)
     log_checkpoint();
