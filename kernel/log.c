@@ -35,7 +35,7 @@
 // repeated writes of a block cost one install per checkpoint.
 //
 // Group commit: several operations may be open at once; the last end_op()
-// commits all of them. begin_op() waits while a commit or checkpoint runs
+// commits all of them, and the others sleep in end_op() until it has. begin_op() waits while a commit or checkpoint runs
 // or while the open operations could, at MAXOPBLOCKS each, overflow the log.
 //
 // Crash test: crashafter= cuts the power after a prefix of the disk
@@ -82,6 +82,8 @@ static struct {
   int outstanding;           // operations between begin_op and end_op
   int committing;            // a commit or checkpoint is in progress: wait
   int ncommitted;            // slots [0, ncommitted) are committed on disk
+  uint64 group;              // number of the group that begin_op() joins
+  uint64 durable;            // groups below this number are committed
   struct logheader lh;       // lh.n: committed slots + the open group's
   struct buf *slot[LOGBLOCKS]; // the cached buffer of each slot (pinned)
   char dead[LOGBLOCKS];      // a later slot holds a newer copy of the block
@@ -323,19 +325,27 @@ begin_op(void)
   release(&log.lock);
 }
 
-// End a file system operation; the last one out commits, so when it
-// returns its operations are on disk.
+// End a file system operation. The last one of the group commits it;
+// the others wait for that commit. So end_op() returns only when the
+// operation is on disk, for every caller (a write() that returned
+// survives a crash), not only for the committer.
 void
 end_op(void)
 {
   acquire(&log.lock);
   if(log.committing)
     panic("end_op: a commit is already running");
+  uint64 g = log.group;
   log.outstanding--;
-  if(log.outstanding == 0)
+  if(log.outstanding == 0){
     log_as_committer(log_commit);
-  else
+    log.durable = g + 1;   // under log.lock, before anyone woken runs
+    log.group = g + 1;
+  } else {
     wakeup(&log);   // our reservation is free again: begin_op() may fit
+    while(log.durable <= g)
+      sleep(&log, &log.lock);
+  }
   release(&log.lock);
 }
 
