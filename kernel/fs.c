@@ -278,10 +278,13 @@ iput(struct inode *ip)
 {
   acquire(&itable.lock);
   if(ip->ref == 1 && ip->valid && ip->nlink == 0){
-    // Nobody else can find it: no directory names it and we hold the
-    // only pointer, so this lock cannot block.
-    acquiresleep(&ip->lock);
+    // Nobody else can find it: no directory names it, its dinode is in
+    // use until iupdate below (so ialloc will not hand out its number)
+    // and we hold the only pointer. So nobody can take ip->lock or a new
+    // reference meanwhile, and itable.lock can go first: a sleep lock is
+    // never taken under a spinlock (the lock checker's rule).
     release(&itable.lock);
+    acquiresleep(&ip->lock);
 
     itrunc(ip);
     ip->type = 0;

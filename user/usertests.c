@@ -2467,23 +2467,24 @@ runtest(struct test *t)
   return ok;
 }
 
-// Free pages, plus the root pages that harts keep only because they
-// lazily borrowed an exited process's address space: those come back when
-// the hart next runs a process, so they are not lost.
+// Free pages as leak checks count them (kobj_read, user/lib/testlib.c):
+// with the roots that harts keep only because they lazily borrowed an
+// exited process's address space, the stacks being freed and the
+// vmalloc area's page-table pages.
 static int
 accounted_pages(void)
 {
-  int n = -1, prev;
+  long v[NKOBJ], prev = -1;
 
-  // An idle hart may free such a root between the two reads: read until
-  // two sums agree.
+  // An idle hart may free such a root between two reads: read until two
+  // agree.
   for(int i = 0; i < 10; i++){
-    prev = n;
-    n = freepages() + kstat(KSTAT_LAZY_ROOTS);
-    if(n == prev)
+    kobj_read(v);
+    if(v[KOBJ_FREE] == prev)
       break;
+    prev = v[KOBJ_FREE];
   }
-  return n;
+  return v[KOBJ_FREE];
 }
 
 // Wait for every child, then compare the free page count with before.
