@@ -53,11 +53,12 @@ fsinit(int dev)
 
 // ---- blocks ---------------------------------------------------------------
 
-// Fill block bno with zeroes (through the log).
+// Fill block bno with zeroes (through the log). Its old contents do not
+// matter: bblank does not read them from the disk.
 static void
 bzero(int dev, uint bno)
 {
-  struct buf *b = bread(dev, bno);
+  struct buf *b = bblank(dev, bno);
 
   memset(b->data, 0, BSIZE);
   log_write(b);

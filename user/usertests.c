@@ -1011,15 +1011,25 @@ partialwrite(void)
   if(write(fd, p - 1, 2) != -1)
     fail("a write from a half-unmapped buffer did not fail");
   close(fd);
-  // Push utpw's block out of the cache (NBUF blocks) with other writes.
-  if((fd = open("utpw2", O_CREATE | O_TRUNC | O_RDWR)) < 0)
-    fail("cannot create utpw2");
+  // Push utpw's block out of the cache (NBUF blocks) with other writes,
+  // into files of 128 KB that all live until the end (NBUF may be larger
+  // than the largest file, and a reused block would stay cached).
+  char name[] = "utpw2a";
+  int nfiles = (2 * NBUF * BSIZE + 128 * BSIZE - 1) / (128 * BSIZE);
   memset(buf, 'z', sizeof(buf));
-  for(int i = 0; i * sizeof(buf) < 2 * NBUF * BSIZE; i++)
-    if(write(fd, buf, sizeof(buf)) != sizeof(buf))
-      fail("cannot write utpw2");
-  close(fd);
-  unlink("utpw2");
+  for(int f = 0; f < nfiles; f++){
+    name[5] = 'a' + f;
+    if((fd = open(name, O_CREATE | O_TRUNC | O_RDWR)) < 0)
+      fail("cannot create %s", name);
+    for(int i = 0; i * sizeof(buf) < 128 * BSIZE; i++)
+      if(write(fd, buf, sizeof(buf)) != sizeof(buf))
+        fail("cannot write %s", name);
+    close(fd);
+  }
+  for(int f = 0; f < nfiles; f++){
+    name[5] = 'a' + f;
+    unlink(name);
+  }
   if((fd = open("utpw", O_RDONLY)) < 0 || read(fd, &c, 1) != 1)
     fail("cannot read utpw back");
   close(fd);
