@@ -207,8 +207,6 @@ void            make_runnable(struct proc *p);
 void            sleep(void *chan, struct spinlock *lk);
 void            wakeup(void *chan);
 void            finish_task_switch(void);
-struct cpu     *mycpu(void);
-int             cpuid(void);
 
 // swtch.S
 void            swtch(struct context *old, struct context *new);

@@ -156,4 +156,19 @@ myproc(void)
   return p;
 }
 
+// This hart: the task running here says which (sched.c keeps task->cpu
+// true from the switch on). Inline: the trap path asks several times per
+// trap. Callers keep interrupts off, or the task could move.
+static inline struct cpu *
+mycpu(void)
+{
+  return myproc()->cpu;
+}
+
+static inline int
+cpuid(void)
+{
+  return mycpu()->id;
+}
+
 #endif
