@@ -222,6 +222,12 @@ bench: deps
 	@python3 tests/bench.py --cpus $(BENCH_CPUS) --mem $(BENCH_MEM) --csv $(CSV) \
 		--runs $(RUNS) --extra '$(QEMUEXTRA)' $(if $(XV6),--xv6 $(XV6))
 
+# make syscall-trace: every instruction of one getpid(), grouped by function
+# (scripts/syscall_trace.py, docs/performance.md).
+syscall-trace: deps
+	@$(MAKE) --no-print-directory all
+	@python3 scripts/syscall_trace.py --cpus 1 --mem $(MEM)
+
 # A picture of every page table (docs/ptview.md): boots headless, runs a
 # small workload, reads the tables through gdb, writes PTVIEW (an HTML page).
 PTVIEW ?= ptview.html

@@ -18,6 +18,10 @@ bug end in a panic that names its functions?
   gdb_break_user_program  `uprog sh`, `break main`: stops in sh's main,
                           and `procs` shows sh running there
   gdb_detach_boots        after gdb detaches, the machine boots to a shell
+  syscall_trace           `make syscall-trace` (scripts/syscall_trace.py)
+                          single-steps one getpid() from sys_getpid round
+                          to sys_getpid: user side, trap entry, dispatch
+                          and return, in order
   crash_refused           `crash 0` on the normal kernel returns: "kernel
                           built without FAULT_INJECT"
   panic_backtrace_symbolized  a FAULT_INJECT kernel (built in a copy of the
@@ -438,6 +442,28 @@ def fault_tests(args, res, tmpdir, build):
 
 # ---- the group ------------------------------------------------------------------
 
+def syscall_trace_test(res):
+    """make syscall-trace follows one getpid() all the way round: user
+    side, trap entry, dispatch, handler, return, in that order."""
+    want = ["sys_getpid", "syscall", "ret_to_user", "getpid", "trap_entry_from_user",
+            "user_trap", "syscall"]
+    try:
+        p = subprocess.run([sys.executable, os.path.join(REPO, "scripts", "syscall_trace.py")],
+                           cwd=REPO, capture_output=True, text=True, timeout=300)
+        out = p.stdout + p.stderr
+    except subprocess.TimeoutExpired:
+        res.fail("syscall_trace", "scripts/syscall_trace.py took over 300 s")
+        return
+    fns = re.findall(r"^(?:user|kernel)\s+(\w+)\s+\d+$", out, re.M)
+    seen = iter(fns)
+    in_order = all(any(f == w for f in seen) for w in want)
+    total = re.search(r"^total (\d+) instructions: (\d+) in user mode", out, re.M)
+    good = p.returncode == 0 and in_order and total and int(total.group(2)) > 0
+    res.check("syscall_trace", good,
+              "want %s in that order and a total with user instructions: %r"
+              % (", ".join(want), out[-800:]))
+
+
 def run(args, res, tmpdir):
     """Entry point for tests/run.py."""
     if args.qemu_cmd:
@@ -450,6 +476,7 @@ def run(args, res, tmpdir):
             res.fail("gdb_break_sys_exec", "no gdb-multiarch or riscv64 gdb installed")
         else:
             gdb_session(args, res, tmpdir, gdb)
+            syscall_trace_test(res)
         fault_tests(args, res, tmpdir, build)
     finally:
         kill_process(build[1])
