@@ -22,8 +22,8 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests"))
-from qemu import Machine, qemu_command, copy_image  # noqa: E402
-from gdb_test import find_gdb, free_port, write_gdbinit, kill_process  # noqa: E402
+from qemu import Machine, qemu_command, copy_image, start_with_gdb_stub  # noqa: E402
+from gdb_test import find_gdb, write_gdbinit, kill_process  # noqa: E402
 
 MAX_STEPS = int(os.environ.get("TRACE_STEPS", "5000"))
 GDB_SCRIPT = r"""
@@ -97,14 +97,14 @@ def trace(cpus, mem, timeout):
     if gdb is None:
         sys.exit("syscall_trace: no gdb-multiarch (apt-get install gdb-multiarch)")
     tmp = tempfile.mkdtemp(prefix="canopy-trace-")
-    port = free_port()
     img = copy_image(os.path.join(REPO, "fs.img"), tmp)
-    cmd = qemu_command(img, cpus, mem) + ["-gdb", "tcp:127.0.0.1:%d" % port]
-    m = Machine(cmd, os.path.join(tmp, "console.log"))
+    cmd = qemu_command(img, cpus, mem)
     gdbinit, script = os.path.join(tmp, "gdbinit"), os.path.join(tmp, "script")
-    write_gdbinit(gdbinit, port)
     with open(script, "w") as f:
         f.write(GDB_SCRIPT)
+    m, port = start_with_gdb_stub(lambda port: Machine(
+        cmd + ["-gdb", "tcp:127.0.0.1:%d" % port], os.path.join(tmp, "console.log")))
+    write_gdbinit(gdbinit, port)
     g = None
     try:
         m.boot(timeout)

@@ -47,13 +47,12 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 from qemu import (REPO, Machine, MachineError, KernelPanic, Timeout, QemuExited,
-                  qemu_command, copy_image)
+                  qemu_command, copy_image, start_with_gdb_stub)
 
 OUT = os.path.join(REPO, "tests", "out")
 PAGE_OFFSET = 0xFFFFFFC000000000
@@ -104,13 +103,6 @@ def find_gdb():
         if path:
             return path
     return None
-
-
-def free_port():
-    """A TCP port nobody listens on now (the kernel picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def write_gdbinit(path, port):
@@ -211,18 +203,18 @@ def check_gdb_output(out, res):
 def gdb_session(args, res, tmpdir, gdb):
     """Tests (a), then the machine, left running by gdb's detach, must
     boot to a shell where crash() is refused."""
-    port = free_port()
     img = copy_image(args.fsimg, tmpdir)
     cmd = qemu_command(img, args.cpus, args.mem, args.qemu_extra, args.qemu_cmd)
-    cmd += ["-S", "-gdb", "tcp:127.0.0.1:%d" % port]
-    m = Machine(cmd, os.path.join(OUT, "console-gdb.log"), args.timeout_scale)
     gdbinit = os.path.join(tmpdir, "gdbinit")
     script = os.path.join(tmpdir, "gdb-script")
-    write_gdbinit(gdbinit, port)
     with open(script, "w") as f:
         f.write(GDB_SCRIPT)
+    m = None
     try:
-        m.start()
+        m, port = start_with_gdb_stub(
+            lambda port: Machine(cmd + ["-S", "-gdb", "tcp:127.0.0.1:%d" % port],
+                                 os.path.join(OUT, "console-gdb.log"), args.timeout_scale))
+        write_gdbinit(gdbinit, port)
         t0 = time.monotonic()
         try:
             out = run_gdb(gdb, gdbinit, script, GDB_TIMEOUT * args.timeout_scale)
@@ -241,7 +233,8 @@ def gdb_session(args, res, tmpdir, gdb):
     except MachineError as e:
         res.fail("gdb_session", e)
     finally:
-        m.kill()
+        if m is not None:
+            m.kill()
 
 
 def after_detach(m, res):
