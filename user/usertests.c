@@ -780,46 +780,110 @@ filerw(void)
     fail("second unlink succeeded");
 }
 
-// can a file grow to MAXFILE blocks, and no further?
-void
-bigfile(void)
+// Fill buf with file block i's pattern: its number, then bytes that
+// differ from block to block.
+static void
+blockpattern(char *b, int i)
 {
-  int fd, i, j, n;
-  struct stat st;
+  for(int j = 0; j < BSIZE; j++)
+    b[j] = i + j * 3;
+  memcpy(b, &i, sizeof(i));
+}
 
-  fd = open("utbig", O_CREATE | O_TRUNC | O_RDWR);
-  if(fd < 0)
-    fail("create utbig failed");
-  for(i = 0; i < MAXFILE; i++){
-    for(j = 0; j < BSIZE; j++)
-      buf[j] = i + j * 3;
-    memcpy(buf, &i, sizeof(i));
-    if((n = write(fd, buf, BSIZE)) != BSIZE)
-      fail("write of block %d returned %d", i, n);
+// Write nblocks patterned blocks to fd; returns how many went in whole.
+static int
+writeblocks(int fd, int nblocks)
+{
+  for(int i = 0; i < nblocks; i++){
+    blockpattern(buf, i);
+    if(write(fd, buf, BSIZE) != BSIZE)
+      return i;
   }
-  n = write(fd, buf, BSIZE);
-  if(n > 0)
-    fail("write past MAXFILE blocks returned %d", n);
-  if(fstat(fd, &st) < 0 || st.size != MAXFILE * BSIZE)
-    fail("size %d, expected %d", (int)st.size, (int)(MAXFILE * BSIZE));
-  close(fd);
-  fd = open("utbig", O_RDONLY);
+  return nblocks;
+}
+
+// Read nblocks blocks back from the start of path and check the pattern.
+static void
+checkblocks(char *path, int nblocks)
+{
+  int fd = open(path, O_RDONLY);
   if(fd < 0)
-    fail("reopen utbig failed");
-  for(i = 0; i < MAXFILE; i++){
+    fail("reopen %s failed", path);
+  for(int i = 0; i < nblocks; i++){
     if(readall(fd, buf2, BSIZE) != BSIZE)
       fail("short read at block %d", i);
-    for(j = 0; j < BSIZE; j++)
-      buf[j] = i + j * 3;
-    memcpy(buf, &i, sizeof(i));
+    blockpattern(buf, i);
     if(memcmp(buf, buf2, BSIZE) != 0)
       fail("block %d reads back wrong", i);
   }
   if(read(fd, buf2, BSIZE) != 0)
     fail("read past the end did not return 0");
   close(fd);
+}
+
+#define BIGBLOCKS 1024   // 1 MiB: past the old limit of 12 + 256 blocks
+
+// A 1 MiB file reaches well into the double indirect range; it reads
+// back, and unlinking it gives back every block it took (data, the
+// single indirect, the double indirect and its indirect blocks).
+void
+bigfile(void)
+{
+  struct stat st;
+  int n, free0 = kstat(KSTAT_FREE_BLOCKS);
+  int fd = open("utbig", O_CREATE | O_TRUNC | O_RDWR);
+
+  if(fd < 0)
+    fail("create utbig failed");
+  if((n = writeblocks(fd, BIGBLOCKS)) != BIGBLOCKS)
+    fail("write of block %d failed", n);
+  if(fstat(fd, &st) < 0 || st.size != BIGBLOCKS * BSIZE)
+    fail("size %d, expected %d", (int)st.size, BIGBLOCKS * BSIZE);
+  close(fd);
+  // 1024 data blocks, the single indirect, the double indirect and the
+  // (1024 - 11 - 256) / 256 rounded up = 3 indirect blocks under it
+  if((n = free0 - kstat(KSTAT_FREE_BLOCKS)) != BIGBLOCKS + 5)
+    fail("the file took %d blocks, expected %d", n, BIGBLOCKS + 5);
+  checkblocks("utbig", BIGBLOCKS);
   if(unlink("utbig") != 0)
     fail("unlink utbig failed");
+  if((n = kstat(KSTAT_FREE_BLOCKS)) != free0)
+    fail("%d blocks free after unlink, %d before", n, free0);
+}
+
+// Grow one file until a write fails: at MAXFILE blocks, or (on a disk
+// smaller than MAXFILE, as fs.img is) when the disk fills. The failing
+// write returns -1 or short, never panics; every whole block written
+// reads back, and unlink gives all the space back.
+void
+filelimit(void)
+{
+  struct stat st;
+  int free0 = kstat(KSTAT_FREE_BLOCKS);
+  int fd = open("utlim", O_CREATE | O_TRUNC | O_RDWR);
+
+  if(fd < 0)
+    fail("create utlim failed");
+  int n = writeblocks(fd, MAXFILE + 1);
+  if(n > MAXFILE)
+    fail("wrote %d blocks, past MAXFILE", n);
+  if(n < MAXFILE && kstat(KSTAT_FREE_BLOCKS) > 2)   // a block may need 2 (an indirect)
+    fail("stopped at block %d with %d blocks free", n,
+         (int)kstat(KSTAT_FREE_BLOCKS));
+  if(fstat(fd, &st) < 0 || st.size < n * BSIZE || st.size >= (n + 1) * BSIZE)
+    fail("size %d after %d whole blocks", (int)st.size, n);
+  close(fd);
+  fd = open("utlim", O_RDONLY);
+  if(fd < 0 || read(fd, buf2, BSIZE) != BSIZE)
+    fail("cannot read utlim back");
+  blockpattern(buf, 0);
+  if(memcmp(buf, buf2, BSIZE) != 0)
+    fail("block 0 reads back wrong");
+  close(fd);
+  if(unlink("utlim") != 0)
+    fail("unlink utlim failed");
+  if((n = kstat(KSTAT_FREE_BLOCKS)) != free0)
+    fail("%d blocks free after unlink, %d before", n, free0);
 }
 
 #define NMANY 60
@@ -2326,7 +2390,8 @@ static struct test tests[] = {
   { pipebig, "pipebig", 0 },
   { pipenoreader, "pipenoreader", 0 },
   { filerw, "filerw", 0 },
-  { bigfile, "bigfile", 1 },
+  { bigfile, "bigfile", 0 },
+  { filelimit, "filelimit", 1 },
   { manyfiles, "manyfiles", 0 },
   { dirpaths, "dirpaths", 0 },
   { unlinkopen, "unlinkopen", 0 },
