@@ -243,9 +243,11 @@ def main_table(table):
 
 
 def disk_mark(r, value):
-    """'*' after value for an operation that writes to the disk (so waits
-    for it); nothing if there is no value."""
-    return "*" if value is not None and (r.get("disk") or 0) > 0 else ""
+    """'*' after value for an operation that writes to the disk, or reads
+    from it (dreq counts reads and writes), so waits for it; nothing if
+    there is no value."""
+    io = max(r.get("disk") or 0, r.get("dreq") or 0)
+    return "*" if value is not None and io > 0 else ""
 
 
 def print_disk_note(table):
