@@ -321,18 +321,31 @@ slot_block(uint dev, uint *slot, int alloc, int *changed)
   return *slot;
 }
 
-// Return entry idx of indirect block ind, allocating it if it is 0 and
-// alloc is set (logging ind); 0 if there is none.
+// Return the block that *slot holds, allocating it if it is 0 and alloc
+// is set; below it, when depth > 0, follow entry idx[0] of that indirect
+// block, then idx[1], down depth levels, and return the block found there
+// (0 if missing or the disk is full). An indirect block allocated here
+// is freed again, and *slot cleared, if nothing below it could be: an
+// indirect block on disk always maps at least one block (fsck checks).
 static uint
-indirect_entry(uint dev, uint ind, uint idx, int alloc)
+bwalk(uint dev, uint *slot, const uint *idx, int depth, int alloc)
 {
-  int changed = 0;
-  struct buf *bp = bread(dev, ind);
-  uint addr = slot_block(dev, (uint *)bp->data + idx, alloc, &changed);
+  int fresh = 0;
+  uint b = slot_block(dev, slot, alloc, &fresh);
 
-  if(changed)
+  if(b == 0 || depth == 0)
+    return b;
+  struct buf *bp = bread(dev, b);
+  uint *entry = (uint *)bp->data + idx[0];
+  uint old = *entry;
+  uint addr = bwalk(dev, entry, idx + 1, depth - 1, alloc);
+  if(*entry != old)
     log_write(bp);
   brelse(bp);
+  if(addr == 0 && fresh){
+    bfree(dev, b);
+    *slot = 0;
+  }
   return addr;
 }
 
@@ -346,25 +359,21 @@ indirect_entry(uint dev, uint ind, uint idx, int alloc)
 static uint
 bmap(struct inode *ip, uint bn, int alloc)
 {
-  int changed = 0;
-  uint ind;
+  uint idx[2] = { 0, 0 };   // entries to follow, one per indirect level
 
   if(bn < NDIRECT)
-    return slot_block(ip->dev, &ip->addrs[bn], alloc, &changed);
+    return bwalk(ip->dev, &ip->addrs[bn], idx, 0, alloc);
   bn -= NDIRECT;
   if(bn < NINDIRECT){
-    if((ind = slot_block(ip->dev, &ip->addrs[NDIRECT], alloc, &changed)) == 0)
-      return 0;
-    return indirect_entry(ip->dev, ind, bn, alloc);
+    idx[0] = bn;
+    return bwalk(ip->dev, &ip->addrs[NDIRECT], idx, 1, alloc);
   }
   bn -= NINDIRECT;
   if(bn >= NDINDIRECT)
     return 0;
-  if((ind = slot_block(ip->dev, &ip->addrs[NDIRECT + 1], alloc, &changed)) == 0)
-    return 0;
-  if((ind = indirect_entry(ip->dev, ind, bn / NINDIRECT, alloc)) == 0)
-    return 0;
-  return indirect_entry(ip->dev, ind, bn % NINDIRECT, alloc);
+  idx[0] = bn / NINDIRECT;
+  idx[1] = bn % NINDIRECT;
+  return bwalk(ip->dev, &ip->addrs[NDIRECT + 1], idx, 2, alloc);
 }
 
 // Free block bno and, when depth > 0, every block it lists: depth 1 is an

@@ -164,14 +164,21 @@ claim(uint inum, uint b)
 
 // Claim block b for inum and, when depth > 0, every block it lists
 // (depth 1: an indirect block of data blocks; 2: the double indirect).
+// The kernel never leaves an indirect block that maps nothing (fs.c bwalk).
 static void
 claim_tree(uint inum, uint b, int depth)
 {
+  int used = 0;
+
   if(!claim(inum, b) || depth == 0)
     return;
   for(uint j = 0; j < NINDIRECT; j++)
-    if(get32(block(b) + 4 * j))
+    if(get32(block(b) + 4 * j)){
       claim_tree(inum, get32(block(b) + 4 * j), depth - 1);
+      used++;
+    }
+  if(used == 0)
+    problem("inode %d: indirect block %d maps nothing", inum, b);
 }
 
 // Blocks of every allocated inode: in range, marked, used once.
