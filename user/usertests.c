@@ -851,19 +851,57 @@ bigfile(void)
     fail("%d blocks free after unlink, %d before", n, free0);
 }
 
+// A new file of path holding nblocks patterned blocks; returns its fd.
+static int
+makeblocks(char *path, int nblocks)
+{
+  int n, fd = open(path, O_CREATE | O_TRUNC | O_RDWR);
+
+  if(fd < 0)
+    fail("create %s failed", path);
+  if((n = writeblocks(fd, nblocks)) != nblocks)
+    fail("%s: write of block %d failed", path, n);
+  return fd;
+}
+
+// With exactly two blocks free, file block NDIRECT + NINDIRECT (the first
+// through the double indirect block) needs three: the double indirect,
+// an indirect block under it, the data block. The write must fail and
+// give the two mapping blocks back (fs.c bwalk), leaving the file as it
+// was: no indirect block that maps nothing (fsck would report it).
+static void
+fulldouble(int fd)
+{
+  struct stat st;
+  int n;
+
+  unlink("utlimd");   // 2 direct blocks: now exactly 2 free
+  if((n = kstat(KSTAT_FREE_BLOCKS)) != 2)
+    fail("%d blocks free after freeing 2 on a full disk", n);
+  if((n = write(fd, buf, BSIZE)) > 0)
+    fail("write needing 3 blocks with 2 free returned %d", n);
+  if((n = kstat(KSTAT_FREE_BLOCKS)) != 2)
+    fail("the failed write left %d blocks free, not 2", n);
+  if(fstat(fd, &st) < 0 || st.size != (NDIRECT + NINDIRECT) * BSIZE)
+    fail("size %d after the failed write", (int)st.size);
+}
+
 // Grow one file until a write fails: at MAXFILE blocks, or (on a disk
 // smaller than MAXFILE, as fs.img is) when the disk fills. The failing
 // write returns -1 or short, never panics; every whole block written
-// reads back, and unlink gives all the space back.
+// reads back, and unlink gives all the space back. Then, on the full
+// disk, a write that needs a new double indirect block fails cleanly.
 void
 filelimit(void)
 {
   struct stat st;
   int free0 = kstat(KSTAT_FREE_BLOCKS);
-  int fd = open("utlim", O_CREATE | O_TRUNC | O_RDWR);
+  // every file made first: a directory entry may need a block later
+  close(makeblocks("utlimd", 2));
+  int fdb = makeblocks("utlimb", NDIRECT + NINDIRECT);
+  int fde = makeblocks("utlime", 0);
+  int fd = makeblocks("utlim", 0);
 
-  if(fd < 0)
-    fail("create utlim failed");
   int n = writeblocks(fd, MAXFILE + 1);
   if(n > MAXFILE)
     fail("wrote %d blocks, past MAXFILE", n);
@@ -880,6 +918,16 @@ filelimit(void)
   if(memcmp(buf, buf2, BSIZE) != 0)
     fail("block 0 reads back wrong");
   close(fd);
+  // use up the last blocks one direct block at a time
+  while(kstat(KSTAT_FREE_BLOCKS) > 0)
+    if(write(fde, buf, BSIZE) != BSIZE)
+      fail("utlime: write failed with %d blocks free",
+           (int)kstat(KSTAT_FREE_BLOCKS));
+  fulldouble(fdb);
+  close(fde);
+  close(fdb);
+  unlink("utlime");
+  unlink("utlimb");
   if(unlink("utlim") != 0)
     fail("unlink utlim failed");
   if((n = kstat(KSTAT_FREE_BLOCKS)) != free0)
