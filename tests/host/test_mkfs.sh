@@ -43,6 +43,9 @@ elif how == 'double-dup':      # huge (inode 5): a doubly mapped block
     ind = struct.unpack_from('<I', img, dind * BSIZE)[0]
     first = struct.unpack_from('<I', img, ind * BSIZE)[0]
     struct.pack_into('<I', img, ind * BSIZE + 4 * 5, first)
+elif how == 'empty-indirect':  # big (inode 4): its indirect block emptied
+    ind = struct.unpack_from('<I', img, dinode(4) + 12 + 4 * 11)[0]
+    img[ind * BSIZE:(ind + 1) * BSIZE] = bytes(BSIZE)
 elif how == 'magic':
     img[BSIZE] ^= 0xff
 elif how == 'free-inode':      # free inode 2 while the root still names it
@@ -113,6 +116,7 @@ for case in "bitmap-leak:marked in the bitmap but unused" \
             "bitmap-free:free in the bitmap" \
             "nlink:nlink" \
             "double-dup:used twice" \
+            "empty-indirect:maps nothing" \
             "magic:magic" \
             "free-inode:names free inode" \
             "dotdot:\"..\" names"; do
