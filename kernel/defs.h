@@ -307,6 +307,7 @@ int             readi(struct inode *ip, int user_dst, uint64 dst, uint off, uint
 void            stati(struct inode *ip, struct stat *st);
 int             writei(struct inode *ip, int user_src, uint64 src, uint off, uint n);
 void            itrunc(struct inode *ip);
+uint            fs_nr_free_blocks(void);
 
 // file.c
 struct file    *filealloc(void);

@@ -155,10 +155,15 @@ fileread(struct file *f, uint64 addr, int n)
 
 // The most bytes one transaction may write to an inode. A write of k
 // blocks' worth of bytes at an unaligned offset logs at most k+1 data
-// blocks, the indirect block, the inode's block and two bitmap blocks
-// (if the allocations straddle a bitmap block boundary): k + 5 blocks,
-// which must not exceed MAXOPBLOCKS.
-#define MAXWRITE ((MAXOPBLOCKS - 5) * BSIZE)
+// blocks; the blocks that map them: three at most while k+1 <= NINDIRECT
+// (crossing from the single indirect range into the double one takes the
+// single indirect, the double indirect and its first indirect block;
+// crossing between two indirect blocks of the double indirect range takes
+// those two and the double indirect); the inode's block; and two bitmap
+// blocks (if the allocations straddle a bitmap block boundary): k + 7
+// blocks, which must not exceed MAXOPBLOCKS.
+#define MAXWRITE ((MAXOPBLOCKS - 7) * BSIZE)
+_Static_assert(MAXWRITE / BSIZE + 1 <= NINDIRECT, "MAXWRITE spans too many indirect blocks");
 
 // Write n bytes from user address addr to the inode of f at f->off,
 // in chunks that each fit in one transaction. Returns n, or -1 if any

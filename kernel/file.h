@@ -30,7 +30,7 @@ struct inode {
   short minor;
   short nlink;
   uint size;
-  uint addrs[NDIRECT + 1];
+  uint addrs[NADDRS];
 };
 
 // Device switch: a major device number selects its read and write.

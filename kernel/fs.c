@@ -3,7 +3,7 @@
 //   blocks       balloc/bfree on the free bitmap
 //   inodes       the inode table (itable) caching NINODE dinodes;
 //                ialloc, iget/idup/iput, ilock/iunlock, iupdate, itrunc
-//   file data    bmap (NDIRECT direct blocks + one indirect), readi/writei
+//   file data    bmap (direct, single and double indirect), readi/writei
 //   directories  dirlookup, dirlink
 //   path names   namei, nameiparent
 // Every function that changes the disk must be called inside
@@ -321,32 +321,77 @@ slot_block(uint dev, uint *slot, int alloc, int *changed)
   return *slot;
 }
 
+// Return the block that *slot holds, allocating it if it is 0 and alloc
+// is set; below it, when depth > 0, follow entry idx[0] of that indirect
+// block, then idx[1], down depth levels, and return the block found there
+// (0 if missing or the disk is full). An indirect block allocated here
+// is freed again, and *slot cleared, if nothing below it could be: an
+// indirect block on disk always maps at least one block (fsck checks).
+static uint
+bwalk(uint dev, uint *slot, const uint *idx, int depth, int alloc)
+{
+  int fresh = 0;
+  uint b = slot_block(dev, slot, alloc, &fresh);
+
+  if(b == 0 || depth == 0)
+    return b;
+  struct buf *bp = bread(dev, b);
+  uint *entry = (uint *)bp->data + idx[0];
+  uint old = *entry;
+  uint addr = bwalk(dev, entry, idx + 1, depth - 1, alloc);
+  if(*entry != old)
+    log_write(bp);
+  brelse(bp);
+  if(addr == 0 && fresh){
+    bfree(dev, b);
+    *slot = 0;
+  }
+  return addr;
+}
+
 // Return the disk block holding file block bn of ip. With alloc, missing
-// blocks (and the indirect block) are allocated. Returns 0 if bn is past
-// MAXFILE, the block is missing or the disk is full. Caller holds
-// ip->lock, and is inside a transaction if alloc is set.
+// blocks (and the indirect blocks on the way) are allocated. Returns 0 if
+// bn is past MAXFILE, the block is missing or the disk is full. Caller
+// holds ip->lock, and is inside a transaction if alloc is set; the caller
+// (writei) writes ip's dinode, so changes to ip->addrs need no flag here.
+// Reaching one block logs at most three blocks besides it: the single
+// indirect, or the double indirect and one of its indirect blocks.
 static uint
 bmap(struct inode *ip, uint bn, int alloc)
 {
-  int changed = 0;
-  uint ind, addr;
-  struct buf *bp;
+  uint idx[2] = { 0, 0 };   // entries to follow, one per indirect level
 
   if(bn < NDIRECT)
-    return slot_block(ip->dev, &ip->addrs[bn], alloc, &changed);
+    return bwalk(ip->dev, &ip->addrs[bn], idx, 0, alloc);
   bn -= NDIRECT;
-  if(bn >= NINDIRECT)
+  if(bn < NINDIRECT){
+    idx[0] = bn;
+    return bwalk(ip->dev, &ip->addrs[NDIRECT], idx, 1, alloc);
+  }
+  bn -= NINDIRECT;
+  if(bn >= NDINDIRECT)
     return 0;
+  idx[0] = bn / NINDIRECT;
+  idx[1] = bn % NINDIRECT;
+  return bwalk(ip->dev, &ip->addrs[NDIRECT + 1], idx, 2, alloc);
+}
 
-  if((ind = slot_block(ip->dev, &ip->addrs[NDIRECT], alloc, &changed)) == 0)
-    return 0;
-  bp = bread(ip->dev, ind);
-  changed = 0;
-  addr = slot_block(ip->dev, (uint *)bp->data + bn, alloc, &changed);
-  if(changed)
-    log_write(bp);
-  brelse(bp);
-  return addr;
+// Free block bno and, when depth > 0, every block it lists: depth 1 is an
+// indirect block of data blocks, depth 2 the double indirect block.
+// Only bitmap blocks are written, so a whole file's truncation logs at
+// most the few bitmap blocks and the inode's block.
+static void
+bfree_tree(uint dev, uint bno, int depth)
+{
+  if(depth > 0){
+    struct buf *bp = bread(dev, bno);
+    uint *a = (uint *)bp->data;
+    for(int j = 0; j < NINDIRECT; j++)
+      if(a[j])
+        bfree_tree(dev, a[j], depth - 1);
+    brelse(bp);
+  }
+  bfree(dev, bno);
 }
 
 // Free every data block of ip and set its size to 0. Caller holds
@@ -354,25 +399,32 @@ bmap(struct inode *ip, uint bn, int alloc)
 void
 itrunc(struct inode *ip)
 {
-  for(int i = 0; i < NDIRECT; i++){
-    if(ip->addrs[i]){
-      bfree(ip->dev, ip->addrs[i]);
-      ip->addrs[i] = 0;
-    }
-  }
-  if(ip->addrs[NDIRECT]){
-    struct buf *bp = bread(ip->dev, ip->addrs[NDIRECT]);
-    uint *a = (uint *)bp->data;
-    for(int j = 0; j < NINDIRECT; j++){
-      if(a[j])
-        bfree(ip->dev, a[j]);
-    }
-    brelse(bp);
-    bfree(ip->dev, ip->addrs[NDIRECT]);
-    ip->addrs[NDIRECT] = 0;
+  for(int i = 0; i < NADDRS; i++){
+    if(ip->addrs[i] == 0)
+      continue;
+    int depth = i < NDIRECT ? 0 : i - NDIRECT + 1;
+    bfree_tree(ip->dev, ip->addrs[i], depth);
+    ip->addrs[i] = 0;
   }
   ip->size = 0;
   iupdate(ip);
+}
+
+// How many blocks are free in the bitmap (the logged view, as balloc sees
+// it)? For leak checks (kstat KSTAT_FREE_BLOCKS).
+uint
+fs_nr_free_blocks(void)
+{
+  uint nfree = 0;
+
+  for(uint base = 0; base < sb.size; base += BPB){
+    struct buf *bp = bread(ROOTDEV, BBLOCK(base, sb));
+    for(uint bi = 0; bi < BPB && base + bi < sb.size; bi++)
+      if((bp->data[bi / 8] & (1 << (bi % 8))) == 0)
+        nfree++;
+    brelse(bp);
+  }
+  return nfree;
 }
 
 // Fill *st from ip. Caller holds ip->lock.

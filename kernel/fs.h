@@ -22,9 +22,14 @@ struct superblock {
 
 #define FSMAGIC 0x10203040
 
-#define NDIRECT   12
-#define NINDIRECT (BSIZE / sizeof(uint))
-#define MAXFILE   (NDIRECT + NINDIRECT)
+// A file's blocks: NDIRECT direct ones, then NINDIRECT through the single
+// indirect block (addrs[NDIRECT]), then NINDIRECT * NINDIRECT through the
+// double indirect block (addrs[NDIRECT + 1]), which lists indirect blocks.
+#define NDIRECT    11
+#define NINDIRECT  (BSIZE / sizeof(uint))
+#define NDINDIRECT (NINDIRECT * NINDIRECT)
+#define NADDRS     (NDIRECT + 2)           // slots of dinode.addrs
+#define MAXFILE    (NDIRECT + NINDIRECT + NDINDIRECT)
 
 // On-disk inode.
 struct dinode {
@@ -33,8 +38,8 @@ struct dinode {
   short minor;              // minor device number (T_DEVICE only)
   short nlink;              // number of directory entries naming it
   uint size;                // size of file (bytes)
-  uint addrs[NDIRECT + 1];  // data block addresses, last one indirect
-};
+  uint addrs[NADDRS];       // direct, single indirect, double indirect
+};                          // 64 bytes: a divisor of BSIZE
 
 #define IPB           (BSIZE / sizeof(struct dinode))  // inodes per block
 #define IBLOCK(i, sb) ((i) / IPB + (sb).inodestart)   // block holding inode i

@@ -61,6 +61,7 @@
                                 // user root's entry page used (A bit) since
                                 // the last return: user mode ran on it
 #define KSTAT_KPTI_FLUSHES   36 // KPTI=1: sfences counted by kpti_entry.S
+#define KSTAT_FREE_BLOCKS    37 // free blocks in the disk's bitmap (leak checks)
 
 // kstat(what + KSTAT_HART(i)): hart i's own count of a per-hart counter
 // (0-4, 9-13, 21-25 and 32 above); -1 for any other.

@@ -10,11 +10,11 @@
 #define NDEV         10   // maximum major device number
 #define ROOTDEV       1   // device number of file system root disk
 #define MAXARG       32   // max exec arguments
-#define MAXOPBLOCKS  10   // max # of blocks any FS op writes
+#define MAXOPBLOCKS  12   // max # of blocks any FS op writes (file.c: a 5-block write)
 #define LOGBLOCKS    200  // slots of the on-disk log (header: 1+LOGBLOCKS words <= BSIZE)
 #define LOGSIZE      LOGBLOCKS        // older xv6 name
 #define NBUF         512  // size of disk block cache (> LOGBLOCKS: the log pins up to that many)
-#define FSSIZE       4000 // size of file system in blocks
+#define FSSIZE      20000 // size of file system in blocks (room for a 4 MB file)
 #define MAXPATH      128  // maximum file path name
 #define USERSTACK    1    // user stack pages
 

@@ -217,6 +217,7 @@ sys_kstat(void)
     case KSTAT_NR_INODES:  return inode_nr_active();
     case KSTAT_DISK_WRITES: return virtio_disk_nwrites();
     case KSTAT_DISK_REQUESTS: return virtio_disk_nrequests();
+    case KSTAT_FREE_BLOCKS: return fs_nr_free_blocks();
     }
   }
   if(cpu_counter(&cpus[0], what) == 0)

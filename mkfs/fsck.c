@@ -162,6 +162,25 @@ claim(uint inum, uint b)
   return 1;
 }
 
+// Claim block b for inum and, when depth > 0, every block it lists
+// (depth 1: an indirect block of data blocks; 2: the double indirect).
+// The kernel never leaves an indirect block that maps nothing (fs.c bwalk).
+static void
+claim_tree(uint inum, uint b, int depth)
+{
+  int used = 0;
+
+  if(!claim(inum, b) || depth == 0)
+    return;
+  for(uint j = 0; j < NINDIRECT; j++)
+    if(get32(block(b) + 4 * j)){
+      claim_tree(inum, get32(block(b) + 4 * j), depth - 1);
+      used++;
+    }
+  if(used == 0)
+    problem("inode %d: indirect block %d maps nothing", inum, b);
+}
+
 // Blocks of every allocated inode: in range, marked, used once.
 static int
 check_inode_blocks(void)
@@ -174,15 +193,9 @@ check_inode_blocks(void)
       problem("inode %d: bad type %d", inum, t);
     if(isize(inum) > MAXFILE * BSIZE)
       problem("inode %d: size %d too big", inum, isize(inum));
-    for(int i = 0; i < NDIRECT; i++)
+    for(int i = 0; i < NADDRS; i++)
       if(iaddr(inum, i))
-        claim(inum, iaddr(inum, i));
-    uint ind = iaddr(inum, NDIRECT);
-    if(ind && claim(inum, ind)){
-      for(uint j = 0; j < NINDIRECT; j++)
-        if(get32(block(ind) + 4 * j))
-          claim(inum, get32(block(ind) + 4 * j));
-    }
+        claim_tree(inum, iaddr(inum, i), i < NDIRECT ? 0 : i - NDIRECT + 1);
   }
   return verdict("inode blocks in range, marked and used once");
 }
@@ -204,20 +217,33 @@ check_bitmap(void)
   return verdict("no block marked in the bitmap without a user");
 }
 
+// b if it is a data block, else 0.
+static uint
+data_or_0(uint b)
+{
+  return b >= datastart && b < sb.size ? b : 0;
+}
+
+// Entry idx of indirect block ind (0 if ind is 0 or out of range).
+static uint
+entry(uint ind, uint idx)
+{
+  return data_or_0(ind) ? data_or_0(get32(block(ind) + 4 * idx)) : 0;
+}
+
 // Disk block holding file block fbn of inum, or 0 if missing or bad.
 static uint
 file_block(uint inum, uint fbn)
 {
-  uint ind, b;
-
   if(fbn < NDIRECT)
-    b = iaddr(inum, fbn);
-  else if(fbn - NDIRECT < NINDIRECT &&
-          (ind = iaddr(inum, NDIRECT)) >= datastart && ind < sb.size)
-    b = get32(block(ind) + 4 * (fbn - NDIRECT));
-  else
-    b = 0;
-  return b >= datastart && b < sb.size ? b : 0;
+    return data_or_0(iaddr(inum, fbn));
+  fbn -= NDIRECT;
+  if(fbn < NINDIRECT)
+    return entry(iaddr(inum, NDIRECT), fbn);
+  fbn -= NINDIRECT;
+  if(fbn >= NDINDIRECT)
+    return 0;
+  return entry(entry(iaddr(inum, NDIRECT + 1), fbn / NINDIRECT), fbn % NINDIRECT);
 }
 
 // Call fn on every entry of directory dir, with its index.
@@ -344,6 +370,9 @@ check_sizes(void)
     }
     if(nb <= NDIRECT && iaddr(inum, NDIRECT) != 0)
       problem("inode %d: size %d needs no indirect block, has one", inum, size);
+    if(nb <= NDIRECT + NINDIRECT && iaddr(inum, NDIRECT + 1) != 0)
+      problem("inode %d: size %d needs no double indirect block, has one",
+              inum, size);
   }
   return verdict("file sizes match the blocks mapped");
 }

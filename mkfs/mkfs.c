@@ -133,28 +133,34 @@ new_block(void)
   return next_block++;
 }
 
-// Disk block holding byte offset off of inode inum, allocated if new.
+// Entry idx of the 32-bit block list at p (a dinode's addrs or an
+// indirect block), filled with a new block if it is 0.
+static uint
+slot_of(uchar *p, uint idx)
+{
+  if(get32(p + 4 * idx) == 0)
+    put32(p + 4 * idx, new_block());
+  return get32(p + 4 * idx);
+}
+
+// Disk block holding byte offset off of inode inum, allocated if new
+// (with the indirect blocks that lead to it).
 static uint
 block_of(uint inum, uint off)
 {
   uchar *addrs = dinode_at(inum) + DI_ADDRS;
   uint fbn = off / BSIZE, ind;
 
-  if(fbn < NDIRECT){
-    if(get32(addrs + 4 * fbn) == 0)
-      put32(addrs + 4 * fbn, new_block());
-    return get32(addrs + 4 * fbn);
-  }
+  if(fbn < NDIRECT)
+    return slot_of(addrs, fbn);
   fbn -= NDIRECT;
-  if(fbn >= NINDIRECT)
+  if(fbn < NINDIRECT)
+    return slot_of(image[slot_of(addrs, NDIRECT)], fbn);
+  fbn -= NINDIRECT;
+  if(fbn >= NDINDIRECT)
     die("file too big", 0);
-  if((ind = get32(addrs + 4 * NDIRECT)) == 0){
-    ind = new_block();
-    put32(addrs + 4 * NDIRECT, ind);
-  }
-  if(get32(image[ind] + 4 * fbn) == 0)
-    put32(image[ind] + 4 * fbn, new_block());
-  return get32(image[ind] + 4 * fbn);
+  ind = slot_of(image[slot_of(addrs, NDIRECT + 1)], fbn / NINDIRECT);
+  return slot_of(image[ind], fbn % NINDIRECT);
 }
 
 // Append n bytes to the end of inode inum.

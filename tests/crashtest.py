@@ -40,8 +40,9 @@ from qemu import (REPO, Machine, MachineError, KernelPanic, Timeout,  # noqa: E4
 
 OUT = os.path.join(REPO, "tests", "out")
 BSIZE = 1024
-NDIRECT = 12
-MAXWRITE = 5 * BSIZE     # kernel/file.c: (MAXOPBLOCKS - 5) * BSIZE
+NDIRECT = 11             # kernel/fs.h: then the single and the double indirect
+NINDIRECT = BSIZE // 4
+MAXWRITE = 5 * BSIZE     # kernel/file.c: (MAXOPBLOCKS - 7) * BSIZE
 T_DIR, T_FILE = 1, 2
 
 
@@ -139,11 +140,19 @@ class Image:
         addrs = struct.unpack_from("<13I", self.data, off + 12)
         return typ, nlink, size, addrs
 
+    def indirect(self, b):
+        """The block numbers indirect block b lists (zeroes if b is 0)."""
+        if b == 0:
+            return [0] * NINDIRECT
+        return list(struct.unpack_from("<%dI" % NINDIRECT, self.data, b * BSIZE))
+
     def content(self, inum):
         typ, nlink, size, addrs = self.inode(inum)
-        blocks = list(addrs[:NDIRECT])
-        if addrs[NDIRECT]:
-            blocks += list(struct.unpack_from("<256I", self.data, addrs[NDIRECT] * BSIZE))
+        nb = (size + BSIZE - 1) // BSIZE
+        blocks = list(addrs[:NDIRECT]) + self.indirect(addrs[NDIRECT])
+        if nb > len(blocks):
+            for ind in self.indirect(addrs[NDIRECT + 1]):
+                blocks += self.indirect(ind)
         out = b"".join(self.block(b) if b else b"\0" * BSIZE
                        for b in blocks[:(size + BSIZE - 1) // BSIZE])
         return out[:size]

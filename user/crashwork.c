@@ -6,7 +6,9 @@
 // Issues NOPS file system operations under /cw, chosen from SEED: create,
 // write (from offset 0), append, truncate, link, unlink, mkdir, removal of
 // a directory tree (unlinks, then the empty directory), rename (link,
-// then unlink) and large writes that reach the indirect block. Before
+// then unlink), large writes that reach the indirect block, and once per
+// run a file grown by appends past 11 + 256 blocks, into the double
+// indirect block (op_grow). Before
 // each system call it prints "B n op args" and after it returns
 // "A n", both in one write() to the console, so the host knows exactly
 // which operations returned (and which one, at most, was in flight) when
@@ -25,7 +27,8 @@
 #define MAXNAMES 48     // live names at once
 #define MAXGROUPS 64    // files (inodes) ever created
 #define BIGWRITE 30000  // largest write: past NDIRECT blocks
-#define MAXBYTES (600 * 1024)   // keep the file data under this
+#define MAXBYTES (1024 * 1024)  // keep the file data under this
+#define GROWSIZE (290 * 1024)   // op_grow's file: past (11 + 256) * 1024 bytes
 
 struct name {
   int used;
@@ -160,21 +163,14 @@ op_create(void)
   acked();
 }
 
-// Write len bytes with a fresh tag at offset 0, or at the end (append).
+// Write len bytes to file f with a fresh tag at offset 0, or at the end
+// (append).
 static void
-op_write(int append)
+write_file(int f, int append, uint len)
 {
-  int f = pick(0);
-  if(f < 0)
-    return;
-  uint len = rnd() % 5 == 0 ? 12000 + rnd() % (BIGWRITE - 12000) : 1 + rnd() % 3000;
-  if(total_bytes() + len > MAXBYTES)
-    return;
   uint tag = rnd();
   uint *size = &sizes[names[f].group];
   uint off = append ? *size : 0;
-  if(off + len > 200 * 1024)
-    return;
   int fd = open(names[f].path, O_RDWR);
   if(fd < 0)
     fail("open for write");
@@ -195,6 +191,36 @@ op_write(int append)
   close(fd);
   if(off + len > *size)
     *size = off + len;
+}
+
+// A random write or append of a random file, most often small.
+static void
+op_write(int append)
+{
+  int f = pick(0);
+  if(f < 0)
+    return;
+  uint len = rnd() % 5 == 0 ? 12000 + rnd() % (BIGWRITE - 12000) : 1 + rnd() % 3000;
+  if(total_bytes() + len > MAXBYTES)
+    return;
+  uint off = append ? sizes[names[f].group] : 0;
+  if(off + len > 200 * 1024)
+    return;
+  write_file(f, append, len);
+}
+
+// Grow a file by BIGWRITE appends until it passes GROWSIZE, so its last
+// blocks (and their allocation, crossing from the single indirect block
+// into the double indirect one) are in the workload. Returns 1 if done.
+static int
+op_grow(void)
+{
+  int f = pick(0);
+  if(f < 0 || total_bytes() + GROWSIZE > MAXBYTES)
+    return 0;
+  while(sizes[names[f].group] < GROWSIZE)
+    write_file(f, 1, BIGWRITE);
+  return 1;
 }
 
 static void
@@ -287,7 +313,10 @@ main(int argc, char *argv[])
   if(mkdir("/cw") < 0)
     fail("mkdir /cw");
   acked();
+  int grown = 0;
   while(opno < nops){
+    if(!grown && opno >= nops / 4)
+      grown = op_grow();
     uint r = rnd() % 100;
     if(r < 18)
       op_create();

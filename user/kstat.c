@@ -45,6 +45,7 @@ static const char *names[] = {
   [KSTAT_DISK_REQUESTS] "disk_requests",
   [KSTAT_KPTI_USER_RUNS] "kpti_user_runs",
   [KSTAT_KPTI_FLUSHES]  "kpti_flushes",
+  [KSTAT_FREE_BLOCKS]   "free_blocks",
 };
 
 #define NCOUNTERS (sizeof(names) / sizeof(names[0]))

@@ -780,46 +780,158 @@ filerw(void)
     fail("second unlink succeeded");
 }
 
-// can a file grow to MAXFILE blocks, and no further?
-void
-bigfile(void)
+// Fill buf with file block i's pattern: its number, then bytes that
+// differ from block to block.
+static void
+blockpattern(char *b, int i)
 {
-  int fd, i, j, n;
-  struct stat st;
+  for(int j = 0; j < BSIZE; j++)
+    b[j] = i + j * 3;
+  memcpy(b, &i, sizeof(i));
+}
 
-  fd = open("utbig", O_CREATE | O_TRUNC | O_RDWR);
-  if(fd < 0)
-    fail("create utbig failed");
-  for(i = 0; i < MAXFILE; i++){
-    for(j = 0; j < BSIZE; j++)
-      buf[j] = i + j * 3;
-    memcpy(buf, &i, sizeof(i));
-    if((n = write(fd, buf, BSIZE)) != BSIZE)
-      fail("write of block %d returned %d", i, n);
+// Write nblocks patterned blocks to fd; returns how many went in whole.
+static int
+writeblocks(int fd, int nblocks)
+{
+  for(int i = 0; i < nblocks; i++){
+    blockpattern(buf, i);
+    if(write(fd, buf, BSIZE) != BSIZE)
+      return i;
   }
-  n = write(fd, buf, BSIZE);
-  if(n > 0)
-    fail("write past MAXFILE blocks returned %d", n);
-  if(fstat(fd, &st) < 0 || st.size != MAXFILE * BSIZE)
-    fail("size %d, expected %d", (int)st.size, (int)(MAXFILE * BSIZE));
-  close(fd);
-  fd = open("utbig", O_RDONLY);
+  return nblocks;
+}
+
+// Read nblocks blocks back from the start of path and check the pattern.
+static void
+checkblocks(char *path, int nblocks)
+{
+  int fd = open(path, O_RDONLY);
   if(fd < 0)
-    fail("reopen utbig failed");
-  for(i = 0; i < MAXFILE; i++){
+    fail("reopen %s failed", path);
+  for(int i = 0; i < nblocks; i++){
     if(readall(fd, buf2, BSIZE) != BSIZE)
       fail("short read at block %d", i);
-    for(j = 0; j < BSIZE; j++)
-      buf[j] = i + j * 3;
-    memcpy(buf, &i, sizeof(i));
+    blockpattern(buf, i);
     if(memcmp(buf, buf2, BSIZE) != 0)
       fail("block %d reads back wrong", i);
   }
   if(read(fd, buf2, BSIZE) != 0)
     fail("read past the end did not return 0");
   close(fd);
+}
+
+#define BIGBLOCKS 1024   // 1 MiB: past the old limit of 12 + 256 blocks
+
+// A 1 MiB file reaches well into the double indirect range; it reads
+// back, and unlinking it gives back every block it took (data, the
+// single indirect, the double indirect and its indirect blocks).
+void
+bigfile(void)
+{
+  struct stat st;
+  int n, free0 = kstat(KSTAT_FREE_BLOCKS);
+  int fd = open("utbig", O_CREATE | O_TRUNC | O_RDWR);
+
+  if(fd < 0)
+    fail("create utbig failed");
+  if((n = writeblocks(fd, BIGBLOCKS)) != BIGBLOCKS)
+    fail("write of block %d failed", n);
+  if(fstat(fd, &st) < 0 || st.size != BIGBLOCKS * BSIZE)
+    fail("size %d, expected %d", (int)st.size, BIGBLOCKS * BSIZE);
+  close(fd);
+  // 1024 data blocks, the single indirect, the double indirect and the
+  // (1024 - 11 - 256) / 256 rounded up = 3 indirect blocks under it
+  if((n = free0 - kstat(KSTAT_FREE_BLOCKS)) != BIGBLOCKS + 5)
+    fail("the file took %d blocks, expected %d", n, BIGBLOCKS + 5);
+  checkblocks("utbig", BIGBLOCKS);
   if(unlink("utbig") != 0)
     fail("unlink utbig failed");
+  if((n = kstat(KSTAT_FREE_BLOCKS)) != free0)
+    fail("%d blocks free after unlink, %d before", n, free0);
+}
+
+// A new file of path holding nblocks patterned blocks; returns its fd.
+static int
+makeblocks(char *path, int nblocks)
+{
+  int n, fd = open(path, O_CREATE | O_TRUNC | O_RDWR);
+
+  if(fd < 0)
+    fail("create %s failed", path);
+  if((n = writeblocks(fd, nblocks)) != nblocks)
+    fail("%s: write of block %d failed", path, n);
+  return fd;
+}
+
+// With exactly two blocks free, file block NDIRECT + NINDIRECT (the first
+// through the double indirect block) needs three: the double indirect,
+// an indirect block under it, the data block. The write must fail and
+// give the two mapping blocks back (fs.c bwalk), leaving the file as it
+// was: no indirect block that maps nothing (fsck would report it).
+static void
+fulldouble(int fd)
+{
+  struct stat st;
+  int n;
+
+  unlink("utlimd");   // 2 direct blocks: now exactly 2 free
+  if((n = kstat(KSTAT_FREE_BLOCKS)) != 2)
+    fail("%d blocks free after freeing 2 on a full disk", n);
+  if((n = write(fd, buf, BSIZE)) > 0)
+    fail("write needing 3 blocks with 2 free returned %d", n);
+  if((n = kstat(KSTAT_FREE_BLOCKS)) != 2)
+    fail("the failed write left %d blocks free, not 2", n);
+  if(fstat(fd, &st) < 0 || st.size != (NDIRECT + NINDIRECT) * BSIZE)
+    fail("size %d after the failed write", (int)st.size);
+}
+
+// Grow one file until a write fails: at MAXFILE blocks, or (on a disk
+// smaller than MAXFILE, as fs.img is) when the disk fills. The failing
+// write returns -1 or short, never panics; every whole block written
+// reads back, and unlink gives all the space back. Then, on the full
+// disk, a write that needs a new double indirect block fails cleanly.
+void
+filelimit(void)
+{
+  struct stat st;
+  int free0 = kstat(KSTAT_FREE_BLOCKS);
+  // every file made first: a directory entry may need a block later
+  close(makeblocks("utlimd", 2));
+  int fdb = makeblocks("utlimb", NDIRECT + NINDIRECT);
+  int fde = makeblocks("utlime", 0);
+  int fd = makeblocks("utlim", 0);
+
+  int n = writeblocks(fd, MAXFILE + 1);
+  if(n > MAXFILE)
+    fail("wrote %d blocks, past MAXFILE", n);
+  if(n < MAXFILE && kstat(KSTAT_FREE_BLOCKS) > 2)   // a block may need 2 (an indirect)
+    fail("stopped at block %d with %d blocks free", n,
+         (int)kstat(KSTAT_FREE_BLOCKS));
+  if(fstat(fd, &st) < 0 || st.size < n * BSIZE || st.size >= (n + 1) * BSIZE)
+    fail("size %d after %d whole blocks", (int)st.size, n);
+  close(fd);
+  fd = open("utlim", O_RDONLY);
+  if(fd < 0 || read(fd, buf2, BSIZE) != BSIZE)
+    fail("cannot read utlim back");
+  blockpattern(buf, 0);
+  if(memcmp(buf, buf2, BSIZE) != 0)
+    fail("block 0 reads back wrong");
+  close(fd);
+  // use up the last blocks one direct block at a time
+  while(kstat(KSTAT_FREE_BLOCKS) > 0)
+    if(write(fde, buf, BSIZE) != BSIZE)
+      fail("utlime: write failed with %d blocks free",
+           (int)kstat(KSTAT_FREE_BLOCKS));
+  fulldouble(fdb);
+  close(fde);
+  close(fdb);
+  unlink("utlime");
+  unlink("utlimb");
+  if(unlink("utlim") != 0)
+    fail("unlink utlim failed");
+  if((n = kstat(KSTAT_FREE_BLOCKS)) != free0)
+    fail("%d blocks free after unlink, %d before", n, free0);
 }
 
 #define NMANY 60
@@ -2326,7 +2438,8 @@ static struct test tests[] = {
   { pipebig, "pipebig", 0 },
   { pipenoreader, "pipenoreader", 0 },
   { filerw, "filerw", 0 },
-  { bigfile, "bigfile", 1 },
+  { bigfile, "bigfile", 0 },
+  { filelimit, "filelimit", 1 },
   { manyfiles, "manyfiles", 0 },
   { dirpaths, "dirpaths", 0 },
   { unlinkopen, "unlinkopen", 0 },
