@@ -133,7 +133,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cpus", default="1")
     ap.add_argument("--mem", default="128M")
-    ap.add_argument("--timeout", type=float, default=120)
+    ap.add_argument("--timeout", type=float, default=400)
     args = ap.parse_args()
     pcs = trace(args.cpus, args.mem, args.timeout)
     runs = group(pcs, symbols(os.path.join(REPO, "kernel", "kernel")),

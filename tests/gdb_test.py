@@ -442,10 +442,10 @@ def syscall_trace_test(res):
             "user_trap", "syscall"]
     try:
         p = subprocess.run([sys.executable, os.path.join(REPO, "scripts", "syscall_trace.py")],
-                           cwd=REPO, capture_output=True, text=True, timeout=300)
+                           cwd=REPO, capture_output=True, text=True, timeout=900)
         out = p.stdout + p.stderr
     except subprocess.TimeoutExpired:
-        res.fail("syscall_trace", "scripts/syscall_trace.py took over 300 s")
+        res.fail("syscall_trace", "scripts/syscall_trace.py took over 900 s")
         return
     fns = re.findall(r"^(?:user|kernel)\s+(\w+)\s+\d+$", out, re.M)
     seen = iter(fns)
