@@ -42,9 +42,11 @@ for _ in range(%d):
     # gdb steps RISC-V by a breakpoint at the next instruction it
     # predicts, which is wrong for a trap and a return from one: there,
     # stop where the hart will really go (stvec, sepc).
-    target = {ECALL: "$stvec", SRET: "$sepc"}.get(insn)
+    # (stvec's low two bits are its mode; sepc is the address itself, which
+    # may be only 2-aligned after a compressed instruction.)
+    target = {ECALL: "($stvec & ~3)", SRET: "$sepc"}.get(insn)
     if target:
-        gdb.execute("tbreak *(%%s & ~3)" %% target, to_string=True)
+        gdb.execute("tbreak *%%s" %% target, to_string=True)
         gdb.execute("continue", to_string=True)
     else:
         gdb.execute("stepi", to_string=True)
