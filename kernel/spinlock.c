@@ -33,8 +33,11 @@ acquire(struct spinlock *lk)
     panic("acquire: %s already held by this hart", lk->name);
   lockdep_before_acquire(lk, (uint64)__builtin_return_address(0));
   uint64 spins = 0;
-  while(__sync_lock_test_and_set(&lk->locked, 1) != 0)
-    lockdep_spinning(lk, ++spins);
+  while(__sync_lock_test_and_set(&lk->locked, 1) != 0){
+    if(++spins % 1024 == 0)
+      spin_relax();   // lets the holder run under QEMU -icount (riscv.h)
+    lockdep_spinning(lk, spins);
+  }
   // Loads and stores of the critical section stay after this point.
   __sync_synchronize();
   lk->cpu = mycpu();
