@@ -17,6 +17,7 @@
 
 // sie / sip bits
 #define SIE_SSIE (1L << 1)  // software
+#define SIP_SSIP (1L << 1)  // software interrupt pending (S-mode may set it)
 #define SIE_STIE (1L << 5)  // timer
 #define SIE_SEIE (1L << 9)  // external
 
@@ -100,23 +101,6 @@ static inline uint64 r_fp(void)
 static inline void intr_on(void)  { csr_set(sstatus, SSTATUS_SIE); }
 static inline void intr_off(void) { csr_clear(sstatus, SSTATUS_SIE); }
 static inline int  intr_get(void) { return (r_sstatus() & SSTATUS_SIE) != 0; }
-
-// Call this in every loop that busy-waits for another hart, every so
-// often. It runs wfi only when an interrupt this hart takes (sie) is
-// already pending, so wfi returns at once (it resumes on a pending
-// enabled interrupt even with SIE clear) and never sleeps. It is for
-// QEMU 7.2 under -icount: one host thread runs the harts in turn, each
-// up to the next timer deadline, and a hart ends its turn early only in
-// wfi; the next harts get what is left. A hart that spins without wfi
-// leaves them none, so a spinner waiting on a later hart waits for ever
-// (the boot hart in start_hart; hart 0 on disk.lock while hart 1 held
-// it). The tick keeps STIP pending within 10 ms of spinning.
-static inline void
-spin_relax(void)
-{
-  if(csr_read(sip) & csr_read(sie))
-    asm volatile("wfi");
-}
 
 // Flush this hart's whole TLB.
 static inline void sfence_vma(void) { asm volatile("sfence.vma zero, zero" ::: "memory"); }

@@ -6,6 +6,7 @@
 #include "kernel/defs.h"
 
 #define SBI_EXT_TIME   0x54494D45   // "TIME"
+#define SBI_EXT_IPI    0x735049     // "sPI"
 #define SBI_EXT_RFENCE 0x52464E43   // "RFNC"
 #define SBI_EXT_HSM    0x48534D     // "HSM"
 #define SBI_EXT_SRST   0x53525354   // "SRST"
@@ -38,6 +39,14 @@ void
 sbi_set_timer(uint64 stime)
 {
   sbi_call(SBI_EXT_TIME, 0, stime, 0, 0, 0, 0);
+}
+
+// Make a supervisor software interrupt pending on the harts in hart_mask
+// (bit n = hart id n). Returns without waiting for them.
+void
+sbi_send_ipi(uint64 hart_mask)
+{
+  sbi_call(SBI_EXT_IPI, 0, hart_mask, 0, 0, 0, 0);
 }
 
 // Start a stopped hart at physical address start_pa with a1 = opaque.

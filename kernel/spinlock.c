@@ -23,6 +23,25 @@ initlock(struct spinlock *lk, char *name)
   lk->name = name;
 }
 
+// Call this in every loop that busy-waits for another hart, every so
+// often; interrupts may be on or off. It does this hart's pending TLB
+// shootdowns (tlbflush.c: the sender may be the hart we wait for), then
+// ends this hart's turn on QEMU. QEMU 7.2 under -icount runs the harts in
+// turn on one host thread, each up to the next timer deadline, and a
+// hart ends its turn early only in wfi: the harts after it get what is
+// left. A hart that spins without wfi leaves them nothing, so a spinner
+// waiting for a later hart waited for ever (the boot hart in start_hart,
+// hart 0 on disk.lock held by hart 1). Setting SSIP first makes an
+// enabled interrupt pending, so wfi returns at once (it does even with
+// SIE clear) and never sleeps; the trap it causes later does nothing.
+void
+spin_relax(void)
+{
+  tlb_shootdown_serve();
+  csr_set(sip, SIP_SSIP);
+  asm volatile("wfi");
+}
+
 // Spin until the lock is ours. Panics on a second acquire by this hart
 // (it would spin forever).
 void
@@ -35,7 +54,7 @@ acquire(struct spinlock *lk)
   uint64 spins = 0;
   while(__sync_lock_test_and_set(&lk->locked, 1) != 0){
     if(++spins % 1024 == 0)
-      spin_relax();   // lets the holder run under QEMU -icount (riscv.h)
+      spin_relax();   // lets the holder run under QEMU -icount
     lockdep_spinning(lk, spins);
   }
   // Loads and stores of the critical section stay after this point.

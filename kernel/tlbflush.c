@@ -55,6 +55,55 @@ local_flush_tlb_page(uint64 va)
   pop_off();
 }
 
+// ---- shootdowns, by S-mode IPI ----
+//
+// Not SBI's remote fence: OpenSBI waits for the other harts in M-mode,
+// without wfi, and QEMU 7.2 under -icount then never runs a hart later
+// in its round (see spin_relax): a fence from hart 0 to hart 1 waited for
+// ever. Here the sender waits in S-mode, with spin_relax.
+//
+// Each cpu has a request count, which senders bump, and a done count,
+// the request count it last served with a full local flush. It serves
+// in its IPI handler and in spin_relax, so a hart spinning with
+// interrupts off for a lock the sender holds still serves (as M-mode
+// fences reached such harts), and two senders serve each other.
+struct shootdown {
+  uint64 req, done;
+} __attribute__((aligned(64)));
+static struct shootdown shootdowns[NCPU];
+
+// Serve this hart's shootdown requests, if any.
+void
+tlb_shootdown_serve(void)
+{
+  push_off();
+  struct shootdown *s = &shootdowns[cpuid()];
+  uint64 req = __atomic_load_n(&s->req, __ATOMIC_ACQUIRE);
+  if(req != s->done){
+    local_flush_tlb_all();
+    __atomic_store_n(&s->done, req, __ATOMIC_RELEASE);
+  }
+  pop_off();
+}
+
+static uint64 hart_mask(uint64 cpumask);
+
+// Flush the whole TLB of every cpu in cpumask (not this one); returns
+// when all have. The caller has changed the PTEs already.
+static void
+shootdown(uint64 cpumask)
+{
+  uint64 want[NCPU];
+  for(int i = 0; i < ncpu; i++)
+    if(cpumask & (1UL << i))   // release: the PTE stores before the request
+      want[i] = __atomic_add_fetch(&shootdowns[i].req, 1, __ATOMIC_ACQ_REL);
+  sbi_send_ipi(hart_mask(cpumask));
+  for(int i = 0; i < ncpu; i++)
+    if(cpumask & (1UL << i))
+      while(__atomic_load_n(&shootdowns[i].done, __ATOMIC_ACQUIRE) < want[i])
+        spin_relax();   // serves ours too: the target may be waiting for us
+}
+
 // Flush [start, start + size) of the kernel half from every hart's TLB,
 // this one included; returns when all have done it. With several harts
 // one SBI remote fence covers them all, the caller's too.
@@ -65,11 +114,12 @@ flush_tlb_kernel_range(uint64 start, uint64 size)
   if(ncpu == 1){
     local_flush_tlb_all();
   } else {
-    record_flush(start, start + size, 1);   // the fence covers this hart too
+    record_flush(start, start + size, 1);   // for every hart: this one here
     mycpu()->nr_remote_fences++;
-    // M-mode delivers the fence to the other harts even while they (or
-    // we) have S-mode interrupts off, so waiting here cannot deadlock.
-    sbi_remote_sfence_vma(0, start, size);
+    sfence_vma();
+    // The others serve it even with interrupts off (spin_relax), so
+    // waiting here cannot deadlock.
+    shootdown(((1UL << ncpu) - 1) & ~(1UL << cpuid()));
   }
   pop_off();
 }
@@ -120,11 +170,7 @@ flush_tlb_mm_range(struct mm *mm, uint64 start, uint64 end)
       local_flush_user(asid | kpti_user_asid_bit, start, end);   // the user root's
   }
   if(others){
-    uint64 size = end - start > 16 * PGSIZE ? -1UL : end - start;
-    sbi_remote_sfence_vma_asid(hart_mask(others), size == -1UL ? 0 : start, size, asid);
-    if(kpti_user_asid_bit && asid)
-      sbi_remote_sfence_vma_asid(hart_mask(others), size == -1UL ? 0 : start, size,
-                                 asid | kpti_user_asid_bit);
+    shootdown(others);   // a full flush: every ASID, the user root's too
     c->nr_remote_fences++;
     c->nr_fence_harts += popcount(others);
   }
