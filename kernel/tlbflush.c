@@ -106,7 +106,7 @@ shootdown(uint64 cpumask)
 
 // Flush [start, start + size) of the kernel half from every hart's TLB,
 // this one included; returns when all have done it. With several harts
-// one SBI remote fence covers them all, the caller's too.
+// the others get a shootdown (a full flush), this one a local flush.
 void
 flush_tlb_kernel_range(uint64 start, uint64 size)
 {
@@ -152,8 +152,8 @@ local_flush_user(uint64 asid, uint64 start, uint64 end)
 // hold them: the harts in mm's cpumask, with mm's ASID (Linux's
 // flush_tlb_range). The caller has already cleared the PTEs: a hart that
 // joins the cpumask after we read it walks the new tables. This hart is
-// flushed locally; the others by one SBI remote fence, and only if there
-// are any, so a process that ran on one hart costs no remote fence. The
+// flushed locally; the others by a shootdown, and only if there are
+// any, so a process that ran on one hart costs no remote fence. The
 // model in asid.c checks that no hart that may hold the ASID was left out
 // (kstat missed_shootdowns).
 void

@@ -326,7 +326,7 @@ def missing_ops(runs, ops=OPS):
 # user/bench.c's `bench scale N`: N workers at once, each its own pipe
 # round trips or fork+exit+wait loop.
 SCALE_OPS = [("scale_pipe", "pipe"), ("scale_fork", "fork")]
-SCALE_TIMEOUT = 180   # seconds for one `bench scale N` run
+SCALE_TIMEOUT = 90    # seconds for one `bench scale N` run, which takes a few
 
 
 def run_scale(args, tmp):
