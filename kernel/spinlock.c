@@ -34,10 +34,13 @@ initlock(struct spinlock *lk, char *name)
 // hart 0 on disk.lock held by hart 1). Setting SSIP first makes an
 // enabled interrupt pending, so wfi returns at once (it does even with
 // SIE clear) and never sleeps; the trap it causes later does nothing.
+// Before trap_init_hart has enabled SSIE it only serves: wfi could sleep.
 void
 spin_relax(void)
 {
   tlb_shootdown_serve();
+  if((csr_read(sie) & SIE_SSIE) == 0)
+    return;
   csr_set(sip, SIP_SSIP);
   asm volatile("wfi");
 }
