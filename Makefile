@@ -231,6 +231,12 @@ bench-scale: deps
 	@$(MAKE) --no-print-directory all
 	@python3 tests/bench.py --scale $(HARTS) --mem $(BENCH_MEM) --extra '$(QEMUEXTRA)'
 
+# make syscall-trace: every instruction of one getpid(), grouped by function
+# (scripts/syscall_trace.py, docs/performance.md).
+syscall-trace: deps
+	@$(MAKE) --no-print-directory all
+	@python3 scripts/syscall_trace.py --cpus 1 --mem $(MEM)
+
 # A picture of every page table (docs/ptview.md): boots headless, runs a
 # small workload, reads the tables through gdb, writes PTVIEW (an HTML page).
 PTVIEW ?= ptview.html

@@ -1,5 +1,5 @@
 // buf.h: one disk block held in memory by the buffer cache (bio.c).
-// bcache.lock guards refcnt and the LRU links; b->lock (a sleep lock)
+// bcache.lock guards refcnt, the hash and LRU links; b->lock (a sleep lock)
 // guards valid and data, and is held by whoever bread() the block.
 // The disk driver owns 'disk' while a request is in flight.
 #ifndef CANOPY_BUF_H
@@ -12,8 +12,10 @@ struct buf {
   uint blockno;
   struct sleeplock lock;
   uint refcnt;            // users (bread and bpin) still holding it
-  struct buf *prev;       // LRU list: head.next is the most recently used
-  struct buf *next;
+  int hashed;             // on the hash chain of (dev, blockno)
+  struct buf *hnext;      // next on that hash chain
+  struct buf *prev;       // LRU list of free buffers (refcnt == 0):
+  struct buf *next;       //   head.next is the most recently released
   uchar data[BSIZE];
 };
 

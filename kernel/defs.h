@@ -209,8 +209,6 @@ void            make_runnable(struct proc *p);
 void            sleep(void *chan, struct spinlock *lk);
 void            wakeup(void *chan);
 void            finish_task_switch(void);
-struct cpu     *mycpu(void);
-int             cpuid(void);
 
 // swtch.S
 void            swtch(struct context *old, struct context *new);
@@ -272,12 +270,16 @@ void            virtio_disk_init(void);
 void            virtio_disk_rw(struct buf *b, int write);
 void            virtio_disk_intr(void);
 uint64          virtio_disk_nwrites(void);
+uint64          virtio_disk_nrequests(void);
+void            virtio_disk_write_batch(struct buf **bufs, uint *to, int n);
 
 // bio.c
 void            binit(void);
 struct buf     *bread(uint dev, uint blockno);
 void            brelse(struct buf *b);
 void            bwrite(struct buf *b);
+struct buf     *bblank(uint dev, uint blockno);
+void            bwrite_batch(struct buf **bufs, uint *to, int n);
 void            bpin(struct buf *b);
 void            bunpin(struct buf *b);
 
@@ -286,6 +288,7 @@ void            initlog(int dev, struct superblock *sb);
 void            log_write(struct buf *b);
 void            begin_op(void);
 void            end_op(void);
+void            log_sync(void);
 
 // fs.c
 void            fsinit(int dev);

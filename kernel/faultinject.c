@@ -24,6 +24,14 @@
 //             could. A -DDEBUG kernel panics at the second order.
 //   crash(5)  a lock held for 2.5 s: a -DDEBUG kernel warns at the
 //             release, naming where it was taken; crash() then returns.
+//   crash(6)  two sleep locks taken in both orders (as crash(4)).
+//   crash(7)  a sleep lock taken while a spinlock is held: fine until the
+//             sleep lock is busy, then schedule() panics; a -DDEBUG kernel
+//             panics at once, naming both.
+//   crash(8)  the system call returns to user space holding a sleep lock:
+//             the next task to want it sleeps forever. A -DDEBUG kernel
+//             panics on the way out, naming where it was taken.
+//   6 to 8 return without -DDEBUG (8 after releasing the lock).
 //
 // The faults are compiled in only with -DFAULT_INJECT
 // (make KCFLAGS=-DFAULT_INJECT); otherwise crash() returns -1 and does
@@ -33,6 +41,7 @@
 #include "kernel/riscv.h"
 #include "kernel/memlayout.h"
 #include "kernel/spinlock.h"
+#include "kernel/sleeplock.h"
 #include "kernel/proc.h"
 #include "kernel/pgtable.h"
 #include "kernel/defs.h"
@@ -144,8 +153,52 @@ crash_hold_long(void)
   return 0;
 }
 
+static struct sleeplock crash_sa, crash_sb;
+
+// Sleep lock a then b, later b then a.
+static NOINLINE int
+crash_sleep_order(void)
+{
+  initsleeplock(&crash_sa, "crash_sa");
+  initsleeplock(&crash_sb, "crash_sb");
+  acquiresleep(&crash_sa);
+  acquiresleep(&crash_sb);
+  releasesleep(&crash_sb);
+  releasesleep(&crash_sa);
+  acquiresleep(&crash_sb);
+  acquiresleep(&crash_sa);
+  releasesleep(&crash_sa);
+  releasesleep(&crash_sb);
+  return 0;
+}
+
+// A sleep lock wanted under a spinlock (free this time: no sleep).
+static NOINLINE int
+crash_sleep_under_spin(void)
+{
+  initlock(&crash_a, "crash_a");
+  initsleeplock(&crash_sa, "crash_sa");
+  acquire(&crash_a);
+  acquiresleep(&crash_sa);
+  releasesleep(&crash_sa);
+  release(&crash_a);
+  return 0;
+}
+
+// Back to user space with a sleep lock held.
+static NOINLINE int
+crash_sleep_kept(void)
+{
+  initsleeplock(&crash_sa, "crash_sa");
+  acquiresleep(&crash_sa);
+#ifndef DEBUG
+  releasesleep(&crash_sa);   // no checker to see it: do no harm
+#endif
+  return 0;
+}
+
 // crash(how): see the top of the file. Returns only for an unknown how,
-// and for 4 and 5 without -DDEBUG (no checker to object).
+// and for 4 to 8 without -DDEBUG (no checker to object).
 uint64
 sys_crash(void)
 {
@@ -165,6 +218,12 @@ sys_crash(void)
     return crash_lock_order();
   if(how == 5)
     return crash_hold_long();
+  if(how == 6)
+    return crash_sleep_order();
+  if(how == 7)
+    return crash_sleep_under_spin();
+  if(how == 8)
+    return crash_sleep_kept();
   return -1;
 }
 

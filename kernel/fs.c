@@ -53,11 +53,12 @@ fsinit(int dev)
 
 // ---- blocks ---------------------------------------------------------------
 
-// Fill block bno with zeroes (through the log).
+// Fill block bno with zeroes (through the log). Its old contents do not
+// matter: bblank does not read them from the disk.
 static void
 bzero(int dev, uint bno)
 {
-  struct buf *b = bread(dev, bno);
+  struct buf *b = bblank(dev, bno);
 
   memset(b->data, 0, BSIZE);
   log_write(b);
@@ -277,10 +278,13 @@ iput(struct inode *ip)
 {
   acquire(&itable.lock);
   if(ip->ref == 1 && ip->valid && ip->nlink == 0){
-    // Nobody else can find it: no directory names it and we hold the
-    // only pointer, so this lock cannot block.
-    acquiresleep(&ip->lock);
+    // Nobody else can find it: no directory names it, its dinode is in
+    // use until iupdate below (so ialloc will not hand out its number)
+    // and we hold the only pointer. So nobody can take ip->lock or a new
+    // reference meanwhile, and itable.lock can go first: a sleep lock is
+    // never taken under a spinlock (the lock checker's rule).
     release(&itable.lock);
+    acquiresleep(&ip->lock);
 
     itrunc(ip);
     ip->type = 0;

@@ -56,6 +56,7 @@
 #define KSTAT_NR_INODES      31 // inode table slots with a reference
 #define KSTAT_SYSCALLS       32 // system calls made (per hart)
 #define KSTAT_DISK_WRITES    33 // block writes sent to the disk since boot
+#define KSTAT_DISK_REQUESTS  34 // virtio requests submitted (reads and writes)
 #define KSTAT_KPTI_USER_RUNS 35 // KPTI=1: returns to the kernel that found the
                                 // user root's entry page used (A bit) since
                                 // the last return: user mode ran on it

@@ -5,6 +5,7 @@
 #include "kernel/param.h"
 #include "kernel/riscv.h"
 #include "kernel/spinlock.h"
+#include "kernel/lockdep.h"
 #include "kernel/proc.h"
 #include "kernel/defs.h"
 
@@ -14,6 +15,7 @@ static void
 kthread_exit(int ret)
 {
   struct proc *p = myproc();
+  lockdep_sleep_none_held("exit");
   acquire(&wait_lock);
   wakeup(p);                  // kthread_stop() sleeps on the thread
   acquire(&sched_lock);

@@ -1,7 +1,9 @@
 // lockdep.c: the lock checker of -DDEBUG kernels (make KCFLAGS=-DDEBUG).
-// acquire() and release() call it; other kernels compile the hooks away
-// (lockdep.h). It reports three kinds of bug, each with the call chains
-// that show where:
+// acquire() and release() call it, and acquiresleep(), releasesleep(), the
+// return to user space and exit for sleep locks (their rules are at the
+// "sleep locks" part below); other kernels compile the hooks away
+// (lockdep.h). For spinlocks it reports three kinds of bug, each with the
+// call chains that show where:
 //
 //   lock order   Locks are grouped in classes by name ("pipe" is every
 //                pipe's lock). Taking a lock of class B while holding one
@@ -18,21 +20,23 @@
 //                holder took it, and the spinner's backtrace. Without the
 //                checker a deadlock prints nothing (crash(3)).
 //
-// State: the class table and the order graph are global and only grow;
+// State: the class tables and the order graphs are global and only grow;
 // they change under graph_lock, a bare test-and-set word (a spinlock
 // would call back into the checker). Each hart keeps the stack of locks it
 // holds, touched only by that hart with interrupts off (acquire has done
 // push_off). busy[] stops the checker from checking the locks it takes
 // itself while it prints a report (printf's lock).
 //
-// Limits: LOCKDEP_CLASSES classes (the graph is a bit matrix); locks held
-// at once per hart: LOCKDEP_DEPTH. Past either, the checker turns itself
-// off and says so once, rather than report nonsense.
+// Limits: LOCKDEP_CLASSES classes per graph (a bit matrix); spinlocks
+// held at once per hart: LOCKDEP_DEPTH; sleep-lock classes held at once
+// per task: LOCKDEP_SLEEP_HELD (proc.h). Past any, the checker turns
+// itself off and says so once, rather than report nonsense.
 #include "kernel/types.h"
 #include "kernel/param.h"
 #include "kernel/riscv.h"
 #include "kernel/memlayout.h"
 #include "kernel/spinlock.h"
+#include "kernel/sleeplock.h"
 #include "kernel/lockdep.h"
 #include "kernel/proc.h"
 #include "kernel/defs.h"
@@ -44,14 +48,20 @@
 #define LOCK_SPIN_LIMIT (5 * TIMEBASE_HZ)   // spinning this long: stuck
 #define LOCK_HOLD_LIMIT (2 * TIMEBASE_HZ)   // holding this long: warn
 
-static const char *class_name[LOCKDEP_CLASSES];
-static int nclasses;
-// after[a] bit b: a lock of class b was taken while one of class a was
-// held (an edge a -> b), first at edge_site[a][b]. reach[a]: every class
-// reachable from a by edges, a itself included once it has an edge.
-static uint64 after[LOCKDEP_CLASSES];
-static uint64 reach[LOCKDEP_CLASSES];
-static uint64 edge_site[LOCKDEP_CLASSES][LOCKDEP_CLASSES];
+// An order graph of lock classes. Classes are named; after[a] bit b: a
+// lock of class b was taken while one of class a was held (an edge
+// a -> b), first at edge_site[a][b]. reach[a]: every class reachable from
+// a by edges, a itself included once it has an edge. Spinlocks and sleep
+// locks have a graph each (a spinlock is never held while a sleep lock is
+// taken, so no cycle can cross the two).
+struct lock_graph {
+  const char *name[LOCKDEP_CLASSES];
+  int n;
+  uint64 after[LOCKDEP_CLASSES];
+  uint64 reach[LOCKDEP_CLASSES];
+  uint64 edge_site[LOCKDEP_CLASSES][LOCKDEP_CLASSES];
+};
+static struct lock_graph spin_graph, sleep_graph;
 static uint graph_lock;
 static volatile int lockdep_off;   // 1 after a limit was passed
 
@@ -96,25 +106,35 @@ turn_off(const char *why)
     printf("lockdep: %s; the lock checker is off from now on\n", why);
 }
 
-// lk's class index, registering its name on first sight. -1 if full.
+// The index of class name in g, registering it on first sight. -1 if
+// the table is full.
 static int
-class_of(struct spinlock *lk)
+graph_class(struct lock_graph *g, const char *name)
 {
-  if(lk->class)
-    return lk->class - 1;
   graph_lock_acquire();
   int c;
-  for(c = 0; c < nclasses; c++)
-    if(strncmp(class_name[c], lk->name, 64) == 0)
+  for(c = 0; c < g->n; c++)
+    if(strncmp(g->name[c], name, 64) == 0)
       break;
-  if(c == nclasses && nclasses < LOCKDEP_CLASSES)
-    class_name[nclasses++] = lk->name;
+  if(c == g->n && g->n < LOCKDEP_CLASSES)
+    g->name[g->n++] = name;
   graph_lock_release();
   if(c == LOCKDEP_CLASSES){
     turn_off("more than LOCKDEP_CLASSES lock classes");
     return -1;
   }
-  lk->class = c + 1;
+  return c;
+}
+
+// lk's class index in spin_graph (cached in the lock). -1 if full.
+static int
+class_of(struct spinlock *lk)
+{
+  if(lk->class)
+    return lk->class - 1;
+  int c = graph_class(&spin_graph, lk->name);
+  if(c >= 0)
+    lk->class = c + 1;
   return c;
 }
 
@@ -130,18 +150,18 @@ print_sites(const char *what, uint64 *pcs, int n)
   printf("\n");
 }
 
-// Print a path of edges from class a to class b (b reachable from a),
-// each with the call site that first made it.
+// Print a path of edges of g from class a to class b (b reachable from
+// a), each with the call site that first made it.
 static void
-print_path(int a, int b)
+print_path(struct lock_graph *g, int a, int b)
 {
   uint64 seen = 1UL << a;
   int prev[LOCKDEP_CLASSES], queue[LOCKDEP_CLASSES], head = 0, tail = 0;
   queue[tail++] = a;
   while(head < tail && !(seen & (1UL << b))){
     int x = queue[head++];
-    for(int y = 0; y < nclasses; y++){
-      if((after[x] & (1UL << y)) && !(seen & (1UL << y))){
+    for(int y = 0; y < g->n; y++){
+      if((g->after[x] & (1UL << y)) && !(seen & (1UL << y))){
         seen |= 1UL << y;
         prev[y] = x;
         queue[tail++] = y;
@@ -154,9 +174,9 @@ print_path(int a, int b)
   int from = a;
   while(n-- > 0){
     int to = path[n];
-    printf("  earlier: \"%s\" taken while holding \"%s\", at ", class_name[to],
-           class_name[from]);
-    print_ksym(edge_site[from][to]);
+    printf("  earlier: \"%s\" taken while holding \"%s\", at ", g->name[to],
+           g->name[from]);
+    print_ksym(g->edge_site[from][to]);
     printf("\n");
     from = to;
   }
@@ -176,30 +196,32 @@ report_order(struct spinlock *lk, struct spinlock *h, int a, int b)
     printf("  a second lock of one class: two harts taking two such locks in "
            "opposite orders deadlock\n");
   else
-    print_path(b, a);
+    print_path(&spin_graph, b, a);
   panic("lockdep: lock order cycle between \"%s\" and \"%s\"", h->name, lk->name);
 }
 
-// Record the edge a -> b (made at site), or report the cycle it closes.
-static void
-add_edge(struct spinlock *lk, struct spinlock *h, int a, int b, uint64 site)
+// Record the edge a -> b of g (made at site). Returns -1, recording
+// nothing, if the edge would close a cycle.
+static int
+graph_add_edge(struct lock_graph *g, int a, int b, uint64 site)
 {
   graph_lock_acquire();
-  if(after[a] & (1UL << b)){
+  if(g->after[a] & (1UL << b)){
     graph_lock_release();
-    return;
+    return 0;
   }
-  if(reach[b] & (1UL << a)){
+  if(g->reach[b] & (1UL << a)){
     graph_lock_release();
-    report_order(lk, h, a, b);
+    return -1;
   }
-  after[a] |= 1UL << b;
-  edge_site[a][b] = site;
-  uint64 gained = (1UL << b) | reach[b];
-  for(int x = 0; x < nclasses; x++)
-    if(x == a || (reach[x] & (1UL << a)))
-      reach[x] |= gained;
+  g->after[a] |= 1UL << b;
+  g->edge_site[a][b] = site;
+  uint64 gained = (1UL << b) | g->reach[b];
+  for(int x = 0; x < g->n; x++)
+    if(x == a || (g->reach[x] & (1UL << a)))
+      g->reach[x] |= gained;
   graph_lock_release();
+  return 0;
 }
 
 // Before spinning for lk: would taking it break the order? Checked before
@@ -219,8 +241,9 @@ lockdep_before_acquire(struct spinlock *lk, uint64 site)
     int a = h->class - 1;
     if(a == b)
       report_order(lk, h, a, b);
-    if(!(after[a] & (1UL << b)))   // racy read: add_edge looks again
-      add_edge(lk, h, a, b, site - 4);
+    if(!(spin_graph.after[a] & (1UL << b)) &&   // racy read: add_edge looks again
+       graph_add_edge(&spin_graph, a, b, site - 4) < 0)
+      report_order(lk, h, a, b);
   }
 }
 
@@ -304,6 +327,153 @@ lockdep_report_long_hold(void)
   save_stack_trace((uint64)__builtin_frame_address(0), pcs, 1 + LOCKDEP_SITES);
   print_sites("released at", pcs + 1, LOCKDEP_SITES);
   busy[cpuid()] = 0;
+}
+
+// ---- sleep locks -------------------------------------------------------
+//
+// A sleep lock belongs to a task, across sleeps and harts, so the task
+// keeps the list of what it holds (struct proc's sleep_held, touched only
+// by the task itself): one entry per class, with how many locks of it and
+// where the first was taken. Four rules:
+//
+//   order        as for spinlocks, in a graph of their own (sleep_graph).
+//                Locks of one class held together are not checked: they
+//                are ordered by rules the checker cannot see (unlink holds
+//                a directory's inode, then the child's; a log commit holds
+//                the buffers it writes).
+//   no spinlock  acquiresleep() may sleep, which a hart holding a spinlock
+//                must not: report it at the call, not only when the wait
+//                happens to sleep (schedule's "other locks held").
+//   owner        releasesleep() by a task that does not hold the lock.
+//   none held    a task returning to user space, or exiting, holding one.
+
+// lk's class index in sleep_graph (cached in the lock). -1 if full.
+static int
+sleep_class_of(struct sleeplock *lk)
+{
+  if(lk->class)
+    return lk->class - 1;
+  int c = graph_class(&sleep_graph, lk->name);
+  if(c >= 0)
+    lk->class = c + 1;
+  return c;
+}
+
+// Taking lk (class b) while holding h (class a) closes a cycle.
+static void __attribute__((noreturn))
+report_sleep_order(struct sleeplock *lk, struct sleep_held *h, int a, int b)
+{
+  struct proc *p = myproc();
+  busy[cpuid()] = 1;
+  printf("\nlockdep: pid %d (%s) takes sleep lock \"%s\" while holding \"%s\"\n",
+         p->pid, p->name, lk->name, sleep_graph.name[a]);
+  printf("  \"%s\" was taken at", sleep_graph.name[a]);
+  print_sites("", h->site, LOCKDEP_SITES);
+  print_path(&sleep_graph, b, a);
+  panic("lockdep: sleep lock order cycle between \"%s\" and \"%s\"",
+        sleep_graph.name[a], lk->name);
+}
+
+// acquiresleep(lk) is about to wait for lk; site: its return address.
+void
+lockdep_sleep_before_acquire(struct sleeplock *lk, uint64 site)
+{
+  push_off();
+  struct proc *p = myproc();
+  if(!checking() || !p){
+    pop_off();
+    return;
+  }
+  struct held_locks *hl = &held[cpuid()];
+  if(hl->n > 0){
+    struct spinlock *h = hl->lk[hl->n - 1];
+    busy[cpuid()] = 1;
+    printf("\nlockdep: pid %d (%s) takes sleep lock \"%s\" at ", p->pid, p->name,
+           lk->name);
+    print_ksym(site - 4);
+    printf(" while holding spinlock \"%s\"\n", h->name);
+    printf("  \"%s\" was taken at", h->name);
+    print_sites("", h->site, LOCKDEP_SITES);
+    panic("lockdep: acquiresleep(\"%s\") with spinlock \"%s\" held", lk->name, h->name);
+  }
+  int b = sleep_class_of(lk);
+  for(int i = 0; b >= 0 && i < p->nsleep_held; i++){
+    struct sleep_held *h = &p->sleep_held[i];
+    if(h->class != b && !(sleep_graph.after[h->class] & (1UL << b)) &&
+       graph_add_edge(&sleep_graph, h->class, b, site - 4) < 0)
+      report_sleep_order(lk, h, h->class, b);
+  }
+  pop_off();
+}
+
+// acquiresleep() got lk (holding lk->lk, so interrupts are off); fp is
+// its frame. Note it in the task's list.
+void
+lockdep_sleep_acquired(struct sleeplock *lk, uint64 fp)
+{
+  struct proc *p = myproc();
+  if(!checking() || !p || lk->class == 0)
+    return;
+  int c = lk->class - 1;
+  for(int i = 0; i < p->nsleep_held; i++){
+    if(p->sleep_held[i].class == c){
+      p->sleep_held[i].count++;
+      return;
+    }
+  }
+  if(p->nsleep_held == LOCKDEP_SLEEP_HELD){
+    turn_off("a task holds sleep locks of more than LOCKDEP_SLEEP_HELD classes");
+    return;
+  }
+  struct sleep_held *h = &p->sleep_held[p->nsleep_held++];
+  h->class = c;
+  h->count = 1;
+  memset(h->site, 0, sizeof(h->site));
+  save_stack_trace(fp, h->site, LOCKDEP_SITES);
+}
+
+// releasesleep(lk), holding lk->lk: the task must hold lk.
+void
+lockdep_sleep_releasing(struct sleeplock *lk)
+{
+  struct proc *p = myproc();
+  if(!checking() || !p)
+    return;
+  if(!lk->locked || lk->pid != p->pid){
+    busy[cpuid()] = 1;
+    printf("\nlockdep: pid %d (%s) releases sleep lock \"%s\", which is %s",
+           p->pid, p->name, lk->name, lk->locked ? "held by pid" : "free");
+    if(lk->locked)
+      printf(" %d", lk->pid);
+    printf("\n");
+    panic("lockdep: releasesleep(\"%s\") by a task that does not hold it", lk->name);
+  }
+  for(int i = 0; i < p->nsleep_held; i++){
+    struct sleep_held *h = &p->sleep_held[i];
+    if(h->class == lk->class - 1){
+      if(--h->count == 0)
+        *h = p->sleep_held[--p->nsleep_held];
+      return;
+    }
+  }
+}
+
+// The task is about to do when (return to user space, exit): it must
+// hold no sleep lock, or nobody else could ever take it.
+void
+lockdep_sleep_none_held(const char *when)
+{
+  struct proc *p = myproc();
+  push_off();
+  if(checking() && p && p->nsleep_held > 0){
+    struct sleep_held *h = &p->sleep_held[0];
+    busy[cpuid()] = 1;
+    printf("\nlockdep: pid %d (%s) is to %s holding %d sleep lock(s) of class \"%s\", "
+           "the first taken at", p->pid, p->name, when, h->count, sleep_graph.name[h->class]);
+    print_sites("", h->site, LOCKDEP_SITES);
+    panic("lockdep: %s with a sleep lock held", when);
+  }
+  pop_off();
 }
 
 #endif // DEBUG

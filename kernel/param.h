@@ -11,9 +11,9 @@
 #define ROOTDEV       1   // device number of file system root disk
 #define MAXARG       32   // max exec arguments
 #define MAXOPBLOCKS  10   // max # of blocks any FS op writes
-#define LOGBLOCKS    (MAXOPBLOCKS*3)  // max data blocks in on-disk log
+#define LOGBLOCKS    200  // slots of the on-disk log (header: 1+LOGBLOCKS words <= BSIZE)
 #define LOGSIZE      LOGBLOCKS        // older xv6 name
-#define NBUF         (MAXOPBLOCKS*3)  // size of disk block cache
+#define NBUF         512  // size of disk block cache (> LOGBLOCKS: the log pins up to that many)
 #define FSSIZE       4000 // size of file system in blocks
 #define MAXPATH      128  // maximum file path name
 #define USERSTACK    1    // user stack pages

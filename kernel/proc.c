@@ -14,6 +14,7 @@
 #include "kernel/memlayout.h"
 #include "kernel/asm-offsets.h"
 #include "kernel/spinlock.h"
+#include "kernel/lockdep.h"
 #include "kernel/proc.h"
 #include "kernel/mm.h"
 #include "kernel/procinfo.h"
@@ -230,6 +231,7 @@ exit(int status)
   struct proc *p = myproc();
   if(p == initproc)
     panic("init exiting with status %d", status);
+  lockdep_sleep_none_held("exit");
   close_files(p);
   exit_mm(p);
 

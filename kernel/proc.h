@@ -2,6 +2,8 @@
 #ifndef CANOPY_PROC_H
 #define CANOPY_PROC_H
 
+#define LOCKDEP_SLEEP_HELD 8   // sleep-lock classes a task holds at once (DEBUG)
+
 // Callee-saved registers of a task that is switched out (swtch.S).
 // tp is the task itself (see myproc()), so loading a context also makes
 // the new task current.
@@ -130,6 +132,16 @@ struct proc {
   struct file *ofile[NOFILE];
   struct inode *cwd;
   char name[16];
+#ifdef DEBUG
+  // lockdep.c: the sleep locks this task holds, one entry per class
+  // (touched only by the task itself)
+  struct sleep_held {
+    int class;                   // index in lockdep's sleep-lock graph
+    int count;                   // locks of that class held
+    uint64 site[LOCKDEP_SITES];  // where the first was taken
+  } sleep_held[LOCKDEP_SLEEP_HELD];
+  int nsleep_held;
+#endif
 };
 
 extern struct proc proc[NPROC];
@@ -142,6 +154,21 @@ myproc(void)
   struct proc *p;
   asm volatile("mv %0, tp" : "=r"(p));
   return p;
+}
+
+// This hart: the task running here says which (sched.c keeps task->cpu
+// true from the switch on). Inline: the trap path asks several times per
+// trap. Callers keep interrupts off, or the task could move.
+static inline struct cpu *
+mycpu(void)
+{
+  return myproc()->cpu;
+}
+
+static inline int
+cpuid(void)
+{
+  return mycpu()->id;
 }
 
 #endif

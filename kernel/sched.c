@@ -47,18 +47,6 @@ struct spinlock wait_lock;
 
 static struct proc *rq_head, *rq_tail;   // RUNNABLE tasks, oldest first
 
-struct cpu *
-mycpu(void)
-{
-  return myproc()->cpu;
-}
-
-int
-cpuid(void)
-{
-  return mycpu()->id;
-}
-
 // Put p at the tail of the run queue. Caller holds sched_lock.
 void
 make_runnable(struct proc *p)

@@ -5,6 +5,7 @@
 #include "kernel/riscv.h"
 #include "kernel/spinlock.h"
 #include "kernel/sleeplock.h"
+#include "kernel/lockdep.h"
 #include "kernel/proc.h"
 #include "kernel/defs.h"
 
@@ -15,16 +16,23 @@ initsleeplock(struct sleeplock *lk, char *name)
   lk->name = name;
   lk->locked = 0;
   lk->pid = 0;
+#ifdef DEBUG
+  lk->class = 0;
+#endif
 }
 
+// The lockdep_sleep_* calls are the lock checker's (lockdep.c), empty
+// without -DDEBUG.
 void
 acquiresleep(struct sleeplock *lk)
 {
+  lockdep_sleep_before_acquire(lk, (uint64)__builtin_return_address(0));
   acquire(&lk->lk);
   while(lk->locked)
     sleep(lk, &lk->lk);
   lk->locked = 1;
   lk->pid = myproc()->pid;
+  lockdep_sleep_acquired(lk, (uint64)__builtin_frame_address(0));
   release(&lk->lk);
 }
 
@@ -32,6 +40,7 @@ void
 releasesleep(struct sleeplock *lk)
 {
   acquire(&lk->lk);
+  lockdep_sleep_releasing(lk);
   lk->locked = 0;
   lk->pid = 0;
   wakeup(lk);

@@ -7,6 +7,9 @@ struct sleeplock {
   struct spinlock lk;  // protects this sleep lock
   char *name;
   int pid;             // process holding the lock
+#ifdef DEBUG
+  int class;           // lockdep.c: 1 + its sleep class; 0 until first taken
+#endif
 };
 
 #endif

@@ -13,6 +13,7 @@
 #include "kernel/memlayout.h"
 #include "kernel/asm-offsets.h"
 #include "kernel/spinlock.h"
+#include "kernel/lockdep.h"
 #include "kernel/proc.h"
 #include "kernel/mm.h"
 #include "kernel/defs.h"
@@ -130,6 +131,7 @@ void
 user_trap_return(void)
 {
   struct pt_regs *regs = myproc()->regs;
+  lockdep_sleep_none_held("return to user space");
   intr_off();
   regs->status &= ~(SSTATUS_SPP | SSTATUS_SUM);
   regs->status |= SSTATUS_SPIE;

@@ -51,8 +51,10 @@
 #define VIRTIO_INT_USED_RING  1         // the device used a buffer
 #define VIRTIO_INT_CONFIG     2         // configuration changed
 
-// Descriptors in our one queue; a power of two.
-#define VIRTQ_SIZE 8
+// Descriptors in our one queue; a power of two. Three per request, so 21
+// requests in flight; the queue page holds desc (16 each) in its first
+// 1024 bytes, avail at 1024 and used at 2048 (virtio_setup_queue).
+#define VIRTQ_SIZE 64
 
 // A descriptor names one piece of memory by physical address.
 struct virtq_desc {

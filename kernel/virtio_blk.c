@@ -7,12 +7,18 @@
 // Locking: disk.lock guards all of the state below; a requester sleeps on
 // its buf (with disk.lock) until virtio_disk_intr() clears b->disk.
 //
+// Several requests may be in flight (virtio_disk_write_batch); the
+// interrupt handler frees each finished request's descriptors.
+//
 // Power-cut hook for the crash-consistency test (tests/crashtest.py): boot
 // with -append "crashafter=J" and the J+1-th block write since boot is
-// never given to the device; the machine powers off instead, so the disk
-// holds exactly the first J writes, as after a power failure. The log
-// serialises writes (each bwrite waits for its completion), so "the first
-// J" is well defined. Unset (the default), the hook costs one compare.
+// never given to the device; the machine lets the device finish what it
+// was given and powers off instead, so the disk holds exactly the first J
+// writes, as after a power failure. Writes are numbered in the order
+// they are queued; within one batch the log never depends on that order
+// (nothing of a batch is relied on before the whole batch is done), so a
+// prefix of a batch is one of the states a real power cut could leave.
+// Unset (the default), the hook costs one compare.
 #include "kernel/types.h"
 #include "kernel/param.h"
 #include "kernel/riscv.h"
@@ -36,6 +42,7 @@ static struct disk {
   char desc_free[VIRTQ_SIZE];   // is descriptor i free?
   uint16 used_seen;             // used->idx we have processed up to
   uint64 nwrites;               // block writes handed to the device
+  uint64 nrequests;             // requests (reads and writes) submitted
   uint64 crash_after;           // power off at this write; 0: never
 
   // Per request, indexed by its head descriptor.
@@ -226,26 +233,40 @@ desc_set(int i, void *va, uint32 len, uint16 flags, uint16 next)
   disk.desc[i].next = next;
 }
 
-// Read (write == 0) or write block b->blockno through the cache buffer b.
-// Sleeps until the device is done. Caller holds b->lock.
-void
-virtio_disk_rw(struct buf *b, int write)
+// Power cut for the crash test: let the device finish every request it
+// has been given, so the disk holds exactly the writes before this one,
+// then power off. Caller holds disk.lock.
+static void
+crash_now(void)
+{
+  reg_write(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+  while(disk.used->idx != disk.avail->idx)
+    __sync_synchronize();
+  printf("crashafter: power cut after %d disk writes\n", (int)disk.nwrites);
+  sbi_shutdown();
+}
+
+// Put a request for b->data <-> block blockno on the driver ring without
+// telling the device (the caller notifies). Sleeps for descriptors,
+// after notifying the device of what is queued, so that completions
+// free some. Caller holds disk.lock and b->lock.
+static void
+submit(struct buf *b, uint blockno, int write)
 {
   int idx[3];
   struct virtio_blk_req *req;
 
-  acquire(&disk.lock);
-  if(write && disk.crash_after && disk.nwrites == disk.crash_after){
-    printf("crashafter: power cut after %d disk writes\n", (int)disk.nwrites);
-    sbi_shutdown();
-  }
-  while(desc_alloc3(idx) < 0)
+  if(write && disk.crash_after && disk.nwrites == disk.crash_after)
+    crash_now();
+  while(desc_alloc3(idx) < 0){
+    reg_write(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
     sleep(&disk.desc_free[0], &disk.lock);
+  }
 
   req = &disk.req[idx[0]];
   req->type = write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN;
   req->reserved = 0;
-  req->sector = (uint64)b->blockno * (BSIZE / VIRTIO_SECTOR_SIZE);
+  req->sector = (uint64)blockno * (BSIZE / VIRTIO_SECTOR_SIZE);
 
   disk.inflight[idx[0]].b = b;
   disk.inflight[idx[0]].status = 0xff;   // the device overwrites it
@@ -257,22 +278,47 @@ virtio_disk_rw(struct buf *b, int write)
   b->disk = 1;
   if(write)
     disk.nwrites++;
+  disk.nrequests++;
   disk.avail->ring[disk.avail->idx % VIRTQ_SIZE] = idx[0];
   __sync_synchronize();   // the device must see the ring entry first...
   disk.avail->idx += 1;   // ...then the new index
   __sync_synchronize();
-  reg_write(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+}
 
+// Read (write == 0) or write block b->blockno through the cache buffer b.
+// Sleeps until the device is done. Caller holds b->lock.
+void
+virtio_disk_rw(struct buf *b, int write)
+{
+  acquire(&disk.lock);
+  submit(b, b->blockno, write);
+  reg_write(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
   while(b->disk == 1)
     sleep(b, &disk.lock);
+  release(&disk.lock);
+}
 
-  disk.inflight[idx[0]].b = 0;
-  desc_free_chain(idx[0]);
+// Write bufs[i]->data to block to[i], for i < n, as one batch: every
+// request is queued before one notify, and the call returns when all are
+// done, so the device may complete them in any order (and a power cut
+// may leave any subset on the disk). The bufs must be distinct; the
+// caller holds each one's lock.
+void
+virtio_disk_write_batch(struct buf **bufs, uint *to, int n)
+{
+  acquire(&disk.lock);
+  for(int i = 0; i < n; i++)
+    submit(bufs[i], to[i], 1);
+  reg_write(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+  for(int i = 0; i < n; i++)
+    while(bufs[i]->disk == 1)
+      sleep(bufs[i], &disk.lock);
   release(&disk.lock);
 }
 
 // Disk interrupt: acknowledge it and finish every request the device has
-// put in the used ring since the last one.
+// put in the used ring since the last one: free its descriptors (a
+// batch may be waiting for them) and wake its requester.
 void
 virtio_disk_intr(void)
 {
@@ -290,6 +336,8 @@ virtio_disk_intr(void)
     if(disk.inflight[id].status != VIRTIO_BLK_S_OK)
       panic("virtio: block %d: device status %d", b->blockno,
             disk.inflight[id].status);
+    disk.inflight[id].b = 0;
+    desc_free_chain(id);
     b->disk = 0;
     wakeup(b);
     disk.used_seen += 1;
@@ -302,4 +350,12 @@ uint64
 virtio_disk_nwrites(void)
 {
   return disk.nwrites;
+}
+
+// Requests, reads and writes, submitted since boot (kstat
+// KSTAT_DISK_REQUESTS).
+uint64
+virtio_disk_nrequests(void)
+{
+  return disk.nrequests;
 }

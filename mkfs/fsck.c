@@ -348,17 +348,30 @@ check_sizes(void)
   return verdict("file sizes match the blocks mapped");
 }
 
-// The log: a header count in range and, on an image the kernel has shut
-// down or booted after a crash, zero (nothing committed left to install).
+// The log (kernel/log.c): header words n, nprev (slots before the last
+// commit), the last commit's checksum, then n home block numbers. Checks
+// the counts are in range and each home is an inode, bitmap or data block;
+// on an image the kernel has shut down or booted after a crash, n is
+// zero (nothing committed left to install).
 static int
 check_log(void)
 {
-  int n = (int)get32(block(sb.logstart));
+  uchar *h = block(sb.logstart);
+  int n = (int)get32(h), nprev = (int)get32(h + 4);
   if(n < 0 || n >= (int)sb.nlog)
     problem("log header count %d out of range (log has %d blocks)", n, sb.nlog);
-  else if(n != 0)
+  else if(nprev < 0 || nprev > n)
+    problem("log header: %d slots before the last commit, of %d", nprev, n);
+  else if(n != 0){
+    for(int i = 0; i < n; i++){
+      uint home = get32(h + 12 + 4 * i);
+      if(home < sb.inodestart || home >= sb.size)
+        problem("log slot %d: home block %u is not a block of the file system"
+                " past the log", i, home);
+    }
     problem("log holds %d committed blocks not yet installed "
             "(boot the kernel once to replay them)", n);
+  }
   return verdict("log header empty");
 }
 

@@ -578,13 +578,6 @@ def find_gdb():
     return None
 
 
-def free_port():
-    import socket
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_grow(m, pages, timeout):
     """grow pages & ; wait until it says it has grown (its line may come
     after the shell's next prompt, so the console is polled)."""
@@ -645,14 +638,14 @@ def borrowing_harts(snap):
 def boot_and_draw(out, cpus, mem, fsimg, log, timeout=120, json_out=None):
     """The whole of make ptview. Returns the snapshot."""
     sys.path.insert(0, os.path.join(REPO, "tests"))
-    from qemu import Machine, qemu_command, copy_image
+    from qemu import Machine, qemu_command, copy_image, start_with_gdb_stub
     tmp = tempfile.mkdtemp(prefix="canopy-ptview-")
     m = None
     try:
         img = copy_image(fsimg, tmp)
-        port = free_port()
-        cmd = qemu_command(img, cpus, mem) + ["-no-reboot", "-gdb", "tcp:127.0.0.1:%d" % port]
-        m = Machine(cmd, log)
+        cmd = qemu_command(img, cpus, mem) + ["-no-reboot"]
+        m, port = start_with_gdb_stub(
+            lambda port: Machine(cmd + ["-gdb", "tcp:127.0.0.1:%d" % port], log))
         m.boot(timeout)
         workload(m, timeout)
         json_path = json_out or os.path.join(tmp, "snapshot.json")

@@ -214,7 +214,7 @@ def parse_log(text):
     """(ops, acked, begun): every "B n ..." line's operation by n, the
     set of n with an "A n" line."""
     ops, acked = {}, set()
-    for line in text.split("\n"):
+    for line in text.split("\n")[:-1]:   # complete lines only
         m = re.match(r"B (\d+) (.*)$", line)
         if m:
             ops[int(m.group(1))] = m.group(2).split()
@@ -225,9 +225,14 @@ def parse_log(text):
     return ops, acked
 
 
-def check_image(img, text, fsck):
+def check_image(img, text, fsck, full_ops=None):
     """Problems of image img after the console text of the run that
-    crashed: fsck's, then the model's. Also returns (acked, inflight)."""
+    crashed: fsck's, then the model's. Also returns (acked, inflight).
+    full_ops: the operations of the uncut run (the workload is the same
+    for a seed). The operation after the last acknowledged one may have
+    been in flight even if its "B n" line was cut short or never reached
+    the host (QEMU killed while the console drained), so it is taken from
+    there."""
     probs = []
     p = subprocess.run([fsck, img], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        universal_newlines=True)
@@ -244,6 +249,10 @@ def check_image(img, text, fsck):
     for n in range(n_acked):
         model.apply(ops[n])
     inflight = ops.get(n_acked)
+    if full_ops and n_acked in full_ops:
+        if inflight and inflight != full_ops[n_acked]:
+            probs.append("operation %d differs from the uncut run's" % n_acked)
+        inflight = full_ops[n_acked]
     candidates = model.variants_after(inflight) if inflight else [model]
     names, contents = Image(img).tree()
     if names is None and n_acked == 0:
@@ -262,6 +271,7 @@ class Runner:
         self.fsimg, self.cpus, self.mem, self.scale = fsimg, cpus, mem, scale
         self.tmpdir, self.seed, self.nops, self.verbose = tmpdir, seed, nops, verbose
         self.fsck = os.path.join(REPO, "mkfs", "fsck")
+        self.full_ops = None    # the uncut run's operations (run_points)
 
     def machine(self, img, name, append=None):
         cmd = qemu_command(img, self.cpus, self.mem)
@@ -317,7 +327,8 @@ class Runner:
             if "FAIL" in how:
                 return ["crashwork: " + how], how, 0
             self.recover(img, name)
-            probs, n_acked, inflight = check_image(img, text, self.fsck)
+            probs, n_acked, inflight = check_image(img, text, self.fsck,
+                                                   self.full_ops)
             return probs, how, n_acked
         finally:
             os.unlink(img)
@@ -331,6 +342,7 @@ def run_points(r, points, report):
     try:
         text, how = r.workload(img, "full")
         probs, n_acked, _ = check_image(img, text, r.fsck)
+        r.full_ops = parse_log(text)[0]
     finally:
         os.unlink(img)
     m0 = re.search(r"crashwork: start seed \d+ writes (\d+)", text)

@@ -74,7 +74,8 @@ def simple(argv, stdin):
         return ""
     if cmd == "kstat":
         counters = [("satp_writes", 7), ("vmalloc_syncs", 2), ("template_satp", 0),
-                    ("stale_asid_loads", 0), ("missed_shootdowns", 0), ("disk_writes", 0)]
+                    ("stale_asid_loads", 0), ("missed_shootdowns", 0), ("disk_writes", 0),
+                    ("disk_requests", 0)]
         if argv[1:] == ["-h"]:
             return "counter total hart0\n" + "".join(
                 "%s %d %d\n" % (n, v, v) for n, v in counters)

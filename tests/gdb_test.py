@@ -18,6 +18,10 @@ bug end in a panic that names its functions?
   gdb_break_user_program  `uprog sh`, `break main`: stops in sh's main,
                           and `procs` shows sh running there
   gdb_detach_boots        after gdb detaches, the machine boots to a shell
+  syscall_trace           `make syscall-trace` (scripts/syscall_trace.py)
+                          single-steps one getpid() from sys_getpid round
+                          to sys_getpid: user side, trap entry, dispatch
+                          and return, in order
   crash_refused           `crash 0` on the normal kernel returns: "kernel
                           built without FAULT_INJECT"
   panic_backtrace_symbolized  a FAULT_INJECT kernel (built in a copy of the
@@ -43,13 +47,12 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 from qemu import (REPO, Machine, MachineError, KernelPanic, Timeout, QemuExited,
-                  qemu_command, copy_image)
+                  qemu_command, copy_image, start_with_gdb_stub)
 
 OUT = os.path.join(REPO, "tests", "out")
 PAGE_OFFSET = 0xFFFFFFC000000000
@@ -100,13 +103,6 @@ def find_gdb():
         if path:
             return path
     return None
-
-
-def free_port():
-    """A TCP port nobody listens on now (the kernel picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def write_gdbinit(path, port):
@@ -207,18 +203,18 @@ def check_gdb_output(out, res):
 def gdb_session(args, res, tmpdir, gdb):
     """Tests (a), then the machine, left running by gdb's detach, must
     boot to a shell where crash() is refused."""
-    port = free_port()
     img = copy_image(args.fsimg, tmpdir)
     cmd = qemu_command(img, args.cpus, args.mem, args.qemu_extra, args.qemu_cmd)
-    cmd += ["-S", "-gdb", "tcp:127.0.0.1:%d" % port]
-    m = Machine(cmd, os.path.join(OUT, "console-gdb.log"), args.timeout_scale)
     gdbinit = os.path.join(tmpdir, "gdbinit")
     script = os.path.join(tmpdir, "gdb-script")
-    write_gdbinit(gdbinit, port)
     with open(script, "w") as f:
         f.write(GDB_SCRIPT)
+    m = None
     try:
-        m.start()
+        m, port = start_with_gdb_stub(
+            lambda port: Machine(cmd + ["-S", "-gdb", "tcp:127.0.0.1:%d" % port],
+                                 os.path.join(OUT, "console-gdb.log"), args.timeout_scale))
+        write_gdbinit(gdbinit, port)
         t0 = time.monotonic()
         try:
             out = run_gdb(gdb, gdbinit, script, GDB_TIMEOUT * args.timeout_scale)
@@ -237,7 +233,8 @@ def gdb_session(args, res, tmpdir, gdb):
     except MachineError as e:
         res.fail("gdb_session", e)
     finally:
-        m.kill()
+        if m is not None:
+            m.kill()
 
 
 def after_detach(m, res):
@@ -438,6 +435,28 @@ def fault_tests(args, res, tmpdir, build):
 
 # ---- the group ------------------------------------------------------------------
 
+def syscall_trace_test(res):
+    """make syscall-trace follows one getpid() all the way round: user
+    side, trap entry, dispatch, handler, return, in that order."""
+    want = ["sys_getpid", "syscall", "ret_to_user", "getpid", "trap_entry_from_user",
+            "user_trap", "syscall"]
+    try:
+        p = subprocess.run([sys.executable, os.path.join(REPO, "scripts", "syscall_trace.py")],
+                           cwd=REPO, capture_output=True, text=True, timeout=300)
+        out = p.stdout + p.stderr
+    except subprocess.TimeoutExpired:
+        res.fail("syscall_trace", "scripts/syscall_trace.py took over 300 s")
+        return
+    fns = re.findall(r"^(?:user|kernel)\s+(\w+)\s+\d+$", out, re.M)
+    seen = iter(fns)
+    in_order = all(any(f == w for f in seen) for w in want)
+    total = re.search(r"^total (\d+) instructions: (\d+) in user mode", out, re.M)
+    good = p.returncode == 0 and in_order and total and int(total.group(2)) > 0
+    res.check("syscall_trace", good,
+              "want %s in that order and a total with user instructions: %r"
+              % (", ".join(want), out[-800:]))
+
+
 def run(args, res, tmpdir):
     """Entry point for tests/run.py."""
     if args.qemu_cmd:
@@ -450,6 +469,7 @@ def run(args, res, tmpdir):
             res.fail("gdb_break_sys_exec", "no gdb-multiarch or riscv64 gdb installed")
         else:
             gdb_session(args, res, tmpdir, gdb)
+            syscall_trace_test(res)
         fault_tests(args, res, tmpdir, build)
     finally:
         kill_process(build[1])

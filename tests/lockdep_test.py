@@ -15,6 +15,17 @@ its own (the panics are expected and never reach no_kernel_panic):
                        a hart is stuck spinning on "sched", naming the
                        holder's hart and crash_deadlock as where it took
                        the lock, then a panic with the spinner's backtrace
+  lockdep_sleep_order  `crash 6` takes sleep locks crash_sa then crash_sb,
+                       later the other way: a panic "sleep lock order
+                       cycle" naming both and the earlier edge's site
+                       (crash_sleep_order)
+  lockdep_sleep_under_spinlock
+                       `crash 7` takes sleep lock crash_sa holding spinlock
+                       crash_a: a panic naming both and where crash_a was
+                       taken (crash_sleep_under_spin)
+  lockdep_sleep_held_to_user
+                       `crash 8` returns to user space holding crash_sa: a
+                       panic naming the lock and crash_sleep_kept
 """
 import os
 import re
@@ -83,8 +94,47 @@ def stuck_spin(m, res):
               "%s; console: %r" % ("; ".join(problems), whole[-1200:]))
 
 
+def expect_panic(m, res, name, cmd, wants):
+    """Send cmd; the panic and console must match every (regex, what) of
+    wants (searched in the whole console, multi-line)."""
+    m.send(cmd)
+    wait_for_panic(m, REPORT_TIMEOUT)
+    whole = m.text
+    problems = [what for rx, what in wants if not re.search(rx, whole, re.M)]
+    res.check(name, not problems, "%s; console: %r" % ("; ".join(problems), whole[-1200:]))
+
+
+def sleep_order(m, res):
+    expect_panic(m, res, "lockdep_sleep_order", "crash 6", [
+        (r'takes sleep lock "crash_sa" while holding "crash_sb"',
+         "no line naming the acquire that closes the cycle"),
+        (r'earlier: "crash_sb" taken while holding "crash_sa", at crash_sleep_order\+0x',
+         "no line naming where the first order was taken"),
+        (r'panic: lockdep: sleep lock order cycle between "crash_sb" and "crash_sa"',
+         "no 'sleep lock order cycle' panic")])
+
+
+def sleep_under_spinlock(m, res):
+    expect_panic(m, res, "lockdep_sleep_under_spinlock", "crash 7", [
+        (r'takes sleep lock "crash_sa" at crash_sleep_under_spin\+0x[0-9a-f]+ '
+         r'while holding spinlock "crash_a"', "no line naming both locks and the call"),
+        (r'"crash_a" was taken at crash_sleep_under_spin\+0x',
+         "where crash_a was taken is not named"),
+        (r'panic: lockdep: acquiresleep\("crash_sa"\) with spinlock "crash_a" held',
+         "no panic")])
+
+
+def sleep_held_to_user(m, res):
+    expect_panic(m, res, "lockdep_sleep_held_to_user", "crash 8", [
+        (r'is to return to user space holding 1 sleep lock\(s\) of class "crash_sa", '
+         r'the first taken at crash_sleep_kept\+0x', "no line naming the lock and where"),
+        (r'panic: lockdep: return to user space with a sleep lock held', "no panic")])
+
+
 TESTS = [("lockdep_long_hold", long_hold), ("lockdep_order_cycle", order_cycle),
-         ("lockdep_stuck_spin", stuck_spin)]
+         ("lockdep_stuck_spin", stuck_spin), ("lockdep_sleep_order", sleep_order),
+         ("lockdep_sleep_under_spinlock", sleep_under_spinlock),
+         ("lockdep_sleep_held_to_user", sleep_held_to_user)]
 
 
 def run(args, res, tmpdir, kernel):

@@ -191,6 +191,34 @@ def kill_all():
         m.kill()
 
 
+def free_port():
+    """A TCP port nobody listens on now (the kernel picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+BIND_FAILED = re.compile(r"Address already in use|Failed to find an available port")
+
+
+def start_with_gdb_stub(build, tries=5):
+    """Start a Machine with a gdb stub on a free TCP port and return
+    (machine, port). build(port) makes the Machine, not started. The port
+    was free when chosen, but another program may bind it before QEMU
+    does; QEMU then exits at once saying so, and another port is tried."""
+    for _ in range(tries):
+        port = free_port()
+        m = build(port)
+        m.start()
+        deadline = time.monotonic() + 1.0
+        while m.running() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if m.running() or not BIND_FAILED.search(m.text):
+            return m, port
+        m.kill()
+    raise MachineError("QEMU could not bind a gdb port in %d tries: %r" % (tries, m.text[-300:]))
+
+
 class Machine:
     """One QEMU process and its console.
 

@@ -106,8 +106,8 @@ class Results:
         print("%s: OK" % name, flush=True)
 
     def fail(self, name, reason):
-        self.failed.append(name)
         reason = " ".join(str(reason).split())   # one line
+        self.failed.append((name, reason))
         print("%s: FAIL (%s)" % (name, reason), flush=True)
 
     def check(self, name, good, reason):
@@ -117,6 +117,10 @@ class Results:
             self.fail(name, reason)
 
     def summary(self):
+        # The failures again, just above the last line: a CI log is often
+        # read from its tail only.
+        for name, reason in self.failed:
+            print("FAILED %s: %s" % (name, reason[:300]), flush=True)
         print("%d passed, %d failed" % (self.passed, len(self.failed)), flush=True)
         return 1 if self.failed else 0
 
@@ -800,7 +804,7 @@ def run_all(args, res, tmpdir):
         stress.run(args, res, tmpdir)
     if "labs" in args.only:
         labs_test.run(args, res, tmpdir)
-    if "no_kernel_panic" in res.failed:
+    if any(name == "no_kernel_panic" for name, _ in res.failed):
         return
     if qemu.consoles_seen == 0:
         info("no machine printed anything: no_kernel_panic not reported")

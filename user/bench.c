@@ -17,9 +17,6 @@
 #define CANOPY 1
 #include "kernel/kstat.h"
 #include "kernel/ktest/kbench.h"
-#ifndef KSTAT_DISK_REQS
-#define KSTAT_DISK_REQS 34  // reserved: virtio requests, if the kernel has it
-#endif
 #endif
 
 static int have_time, have_instret;
@@ -69,7 +66,7 @@ static const struct { const char *name; int what; } counters[] = {
   { "satp", KSTAT_SATP_WRITES },
   { "tlb", KSTAT_TLB_FLUSHES },
   { "disk", KSTAT_DISK_WRITES },
-  { "dreq", KSTAT_DISK_REQS },
+  { "dreq", KSTAT_DISK_REQUESTS },
 };
 #define NCOUNTERS 4
 #else

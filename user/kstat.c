@@ -42,6 +42,7 @@ static const char *names[] = {
   [KSTAT_NR_INODES]     "inodes",
   [KSTAT_SYSCALLS]      "syscalls",
   [KSTAT_DISK_WRITES]   "disk_writes",
+  [KSTAT_DISK_REQUESTS] "disk_requests",
   [KSTAT_KPTI_USER_RUNS] "kpti_user_runs",
   [KSTAT_KPTI_FLUSHES]  "kpti_flushes",
 };

@@ -8,10 +8,10 @@
 // data check, file create/write/read/unlink with a data check, sbrk
 // grow/shrink, and in-kernel self-tests that create and switch kernel
 // threads and make lazy vmalloc syncs. Then it reaps everything and waits
-// (up to 20 s, polling) for the free pages and the number of tasks to
-// come back to where they were before (at least as many free pages: the
-// baseline is taken after a warm-up round, so first-use allocations are
-// in it); it prints "stress: OK" or
+// (up to 20 s, polling) for the free pages (as kobj_read counts them) and
+// the number of tasks to come back to where they were before (at least as
+// many free pages: the baseline is taken after a warm-up round, so
+// first-use allocations are in it); it prints "stress: OK" or
 // "stress: FAIL ..." and the per-worker iteration counts.
 #include "kernel/types.h"
 #include "kernel/param.h"
@@ -25,6 +25,15 @@ static const char *kinds[NKINDS] = {
   "forkexec", "forktree", "pipe", "file", "sbrk", "kthread",
 };
 static char buf[8192], back[8192];
+
+// The free pages as leak checks count them (kobj_read in testlib.c).
+static int
+leakfree(void)
+{
+  long v[NKOBJ];
+  kobj_read(v);
+  return v[KOBJ_FREE];
+}
 static struct procinfo pinfo[NPROC];
 
 static int
@@ -231,29 +240,31 @@ main(int argc, char *argv[])
     die("warm-up round");
   // The baseline: once the warm-up's pages are back (no lazy roots left,
   // two readings a tick apart agree).
-  int free0 = freepages(), tasks0 = ntasks();
+  int free0 = leakfree(), tasks0 = ntasks();
   for(int i = 0; i < 200; i++){
     sleep(1);
-    int f = freepages(), t = ntasks();
+    int f = leakfree(), t = ntasks();
     if(f == free0 && t == tasks0 && kstat(KSTAT_LAZY_ROOTS) == 0)
       break;
     free0 = f;
     tasks0 = t;
   }
+  int pt0 = kstat(KSTAT_KERNEL_PT_PAGES);
   printf("stress: %d workers for %d s; %d free pages, %d tasks\n",
          nworkers, secs, free0, tasks0);
   int bad = round(nworkers, secs, 0);
   // Exited tasks' pages come back as harts go idle: poll, do not sleep
   // a fixed time.
-  int free1 = freepages(), tasks1 = ntasks();
+  int free1 = leakfree(), tasks1 = ntasks();
   for(int i = 0; i < 2000 && (free1 < free0 || tasks1 != tasks0); i++){
     sleep(1);
-    free1 = freepages();
+    free1 = leakfree();
     tasks1 = ntasks();
   }
   printf("stress: after: %d free pages (before %d), %d tasks (before %d), "
-         "%d lazy roots\n", free1, free0, tasks1, tasks0,
-         (int)kstat(KSTAT_LAZY_ROOTS));
+         "%d lazy roots, %d vmalloc page-table pages (before %d)\n",
+         free1, free0, tasks1, tasks0, (int)kstat(KSTAT_LAZY_ROOTS),
+         (int)kstat(KSTAT_KERNEL_PT_PAGES), pt0);
   if(bad)
     printf("stress: FAIL %d workers failed\n", bad);
   else if(free1 < free0 || tasks1 != tasks0)

@@ -16,6 +16,18 @@
 
 void *ktest_vmalloc(uint64 size);
 
+// Read *p where the read is meant to trap (a lazy sync the test
+// provokes). The handler changes kernel state, a per-hart counter say,
+// behind the compiler's back, and a volatile load alone does not make the
+// compiler load that state again afterwards: the "memory" clobber does.
+static inline uint64
+ktest_faulting_read(const uint64 *p)
+{
+  uint64 v;
+  asm volatile("ld %0, 0(%1)" : "=r"(v) : "r"(p) : "memory");
+  return v;
+}
+
 // Exported by the kernel for the self-tests only (mm.c).
 struct mm *mm_slot(int i);
 

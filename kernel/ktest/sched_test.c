@@ -219,17 +219,26 @@ borrowed_mm_outlives_exit(char *msg)
   return counts_match(msg);
 }
 
-// nr_free_soon_pages() once two reads a yield apart agree (up to 50
-// ticks): another hart may be between steps of freeing something (an
-// exit's user pages after its mm lost its last user, a shootdown before
-// the pages go back), which a single read can catch halfway.
+// The pages a leak check counts: nr_free_soon_pages() plus the vmalloc
+// area's page-table pages, which are kept once made (a stack at a new
+// address may need one; no leak). Read until two reads a yield apart
+// agree (up to 50 ticks): another hart may be between steps of freeing
+// something (an exit's user pages after its mm lost its last user, a
+// shootdown before the pages go back), which a single read can catch
+// halfway.
+static uint64
+leak_counted_pages(void)
+{
+  return nr_free_soon_pages() + vmalloc_nr_table_pages();
+}
+
 static uint64
 settled_free_soon_pages(void)
 {
-  uint64 v = nr_free_soon_pages();
+  uint64 v = leak_counted_pages();
   for(uint64 t0 = ticks; ticks - t0 < 50; ){
     yield();
-    uint64 w = nr_free_soon_pages();
+    uint64 w = leak_counted_pages();
     if(w == v)
       break;
     v = w;

@@ -173,7 +173,7 @@ init_mm_lazy_sync(char *msg)
   switch_mm(me->active_mm, &init_mm, me);
   ktest_forget_region(init_mm.pgd);
   uint64 before = mycpu()->nr_vmalloc_syncs;
-  uint64 v = *(volatile uint64 *)area;   // faults, syncs init_mm's root
+  uint64 v = ktest_faulting_read(area);   // faults, syncs init_mm's root
   uint64 syncs = mycpu()->nr_vmalloc_syncs - before;
   pte_t mine = init_mm.pgd[KTEST_REGION_PGD];
   switch_mm(&init_mm, me->active_mm, me);
@@ -199,7 +199,7 @@ vmalloc_lazy_sync(char *msg)
   pagetable_t pgd = current_pgd();
   ktest_forget_region(pgd);
   uint64 before = mycpu()->nr_vmalloc_syncs;
-  uint64 v = *(volatile uint64 *)area;   // faults, syncs, retries
+  uint64 v = ktest_faulting_read(area);   // faults, syncs, retries
   uint64 syncs = mycpu()->nr_vmalloc_syncs - before;
   pte_t mine = pgd[KTEST_REGION_PGD], tmpl = kernel_pagetable[KTEST_REGION_PGD];
   pop_off();
