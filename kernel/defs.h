@@ -26,9 +26,6 @@ void            sbi_send_ipi(uint64 hart_mask);
 int             sbi_hart_start(uint64 hartid, uint64 start_pa, uint64 opaque);
 #define SBI_ERR_INVALID_PARAM     -3   // SBI error codes (spec v1.0)
 #define SBI_ERR_ALREADY_AVAILABLE -6
-void            sbi_remote_sfence_vma(uint64 hart_mask, uint64 start, uint64 size);
-void            sbi_remote_sfence_vma_asid(uint64 hart_mask, uint64 start, uint64 size,
-                                           uint64 asid);
 void            sbi_shutdown(void) __attribute__((noreturn));
 
 // fdt.c: the device tree OpenSBI hands over

@@ -1,7 +1,7 @@
 // tlbflush.c: flushing TLBs, counted (Linux's arch/riscv/mm/tlbflush.c).
 //
 // Every flush the mm code does goes through these functions, so each hart
-// counts its flushes (kstat tlb_flushes) and the remote fences it sends
+// counts its flushes (kstat tlb_flushes) and the shootdowns it sends
 // (kstat remote_fences), and keeps a log of its last FLUSH_LOG flushes:
 // the range, and how many root entries it had copied by then. The log
 // lets the kernel check a rule that QEMU cannot show (invariant 11):
