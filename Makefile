@@ -222,6 +222,15 @@ bench: deps
 	@python3 tests/bench.py --cpus $(BENCH_CPUS) --mem $(BENCH_MEM) --csv $(CSV) \
 		--runs $(RUNS) --extra '$(QEMUEXTRA)' $(if $(XV6),--xv6 $(XV6))
 
+# make bench-scale [HARTS=1,2,4,8] [MEM=256M]: N processes doing pipe
+# round trips, then fork+exit+wait, in parallel on N harts, one -icount
+# boot per N; guest instructions per operation and the ratio to the first
+# N (tests/bench.py --scale; docs/performance.md).
+HARTS ?= 1,2,4,8
+bench-scale: deps
+	@$(MAKE) --no-print-directory all
+	@python3 tests/bench.py --scale $(HARTS) --mem $(BENCH_MEM) --extra '$(QEMUEXTRA)'
+
 # make syscall-trace: every instruction of one getpid(), grouped by function
 # (scripts/syscall_trace.py, docs/performance.md).
 syscall-trace: deps
@@ -302,4 +311,4 @@ clean:
 	  $(U)/lib/usys.S mkfs/mkfs mkfs/fsck fs.img
 	rm -rf tests/__pycache__ tests/out ptview.html
 
-.PHONY: all qemu test bench ptview fuzz crashtest stress clean deps print-qemu print-ucc print-uld FORCE
+.PHONY: all qemu test bench bench-scale ptview fuzz crashtest stress clean deps print-qemu print-ucc print-uld FORCE

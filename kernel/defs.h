@@ -22,12 +22,10 @@ extern volatile int kernel_booted;     // set once every hart is up
 
 // sbi.c: calls into OpenSBI (M mode)
 void            sbi_set_timer(uint64 stime);
+void            sbi_send_ipi(uint64 hart_mask);
 int             sbi_hart_start(uint64 hartid, uint64 start_pa, uint64 opaque);
 #define SBI_ERR_INVALID_PARAM     -3   // SBI error codes (spec v1.0)
 #define SBI_ERR_ALREADY_AVAILABLE -6
-void            sbi_remote_sfence_vma(uint64 hart_mask, uint64 start, uint64 size);
-void            sbi_remote_sfence_vma_asid(uint64 hart_mask, uint64 start, uint64 size,
-                                           uint64 asid);
 void            sbi_shutdown(void) __attribute__((noreturn));
 
 // fdt.c: the device tree OpenSBI hands over
@@ -137,6 +135,7 @@ void            local_flush_tlb_page(uint64 va);
 void            flush_tlb_kernel_range(uint64 start, uint64 size);
 void            flush_tlb_mm_range(struct mm *mm, uint64 start, uint64 end);
 void            flush_tlb_mm(struct mm *mm);
+void            tlb_shootdown_serve(void);
 struct tlb_mark tlb_mark(void);
 int             tlb_flushed_since(struct tlb_mark mark, uint64 lo, uint64 hi);
 
@@ -240,6 +239,7 @@ int             fetchstr(uint64 addr, char *buf, int max);
 // spinlock.c
 void            initlock(struct spinlock *lk, char *name);
 void            acquire(struct spinlock *lk);
+void            spin_relax(void);
 void            release(struct spinlock *lk);
 int             holding(struct spinlock *lk);
 void            push_off(void);

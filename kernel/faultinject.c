@@ -148,7 +148,7 @@ crash_hold_long(void)
   acquire(&crash_hold);
   uint64 start = r_time();
   while(r_time() - start < TIMEBASE_HZ * 5 / 2)
-    ;
+    spin_relax();   // still answers shootdowns, as M-mode fences did
   release(&crash_hold);
   return 0;
 }

@@ -249,7 +249,7 @@ kalloc(void)
     // wait the microseconds until it is in the pool rather than fail.
     release(&kmem.lock);
     while(__atomic_load_n(&kmem.zeroing, __ATOMIC_ACQUIRE))
-      ;
+      spin_relax();
   }
   if(r)
     kmem.nfree--;

@@ -28,7 +28,7 @@
                                 // idle hart gave back (mm.c)
 #define KSTAT_TEMPLATE_SATP  12 // satp writes of kernel_pagetable itself: a
                                 // bug, must stay 0 (invariant 2)
-#define KSTAT_REMOTE_FENCES  13 // SBI remote fences sent (vfree)
+#define KSTAT_REMOTE_FENCES  13 // shootdowns sent (tlbflush.c)
 #define KSTAT_FREE_SOON      14 // free pages + roots kept by lazy borrowers +
                                 // dead stacks being freed, read as one: what
                                 // leak checks compare

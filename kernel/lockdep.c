@@ -81,7 +81,7 @@ static void
 graph_lock_acquire(void)
 {
   while(__sync_lock_test_and_set(&graph_lock, 1) != 0)
-    ;
+    spin_relax();   // the holder may be a hart QEMU -icount has not run
   __sync_synchronize();
 }
 

@@ -55,9 +55,11 @@ start_hart(uint64 hartid, int id)
     int err = sbi_hart_start(hartid, __pa(secondary_start), id);
     if(err && err != SBI_ERR_ALREADY_AVAILABLE && err != SBI_ERR_INVALID_PARAM)
       return err;
-    for(uint64 again = r_time() + TIMEBASE_HZ / 5; r_time() < again; )
+    for(uint64 again = r_time() + TIMEBASE_HZ / 5; r_time() < again; ){
       if(__atomic_load_n(&harts_up, __ATOMIC_ACQUIRE) >= id)
         return 0;
+      spin_relax();   // else under -icount the hart never leaves the firmware
+    }
   }
   panic("start_hart: hart %d accepted hart_start but did not arrive in 10 s", (int)hartid);
 }
@@ -126,6 +128,6 @@ start_secondary(uint64 hartid, uint64 unused, uint64 id)
   plic_init_hart();
   __atomic_fetch_add(&harts_up, 1, __ATOMIC_RELEASE);
   while(!kernel_booted)
-    ;
+    spin_relax();
   sched_init_hart(id);
 }

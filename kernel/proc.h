@@ -74,7 +74,7 @@ struct cpu {
   uint64 nr_switches;       // context switches
   uint64 nr_traps;          // traps taken
   uint64 nr_tlb_flushes;    // flushes of this hart's TLB (tlbflush.c)
-  uint64 nr_remote_fences;  // SBI remote fences this hart sent
+  uint64 nr_remote_fences;  // shootdowns this hart sent (tlbflush.c)
   uint64 nr_unflushed_syncs; // synced entries used with no flush covering
                             // them after the copy: a bug (invariant 11)
   uint64 nr_idle_mm_drops;  // dead borrowed mms the idle task gave back

@@ -17,6 +17,7 @@
 
 // sie / sip bits
 #define SIE_SSIE (1L << 1)  // software
+#define SIP_SSIP (1L << 1)  // software interrupt pending (S-mode may set it)
 #define SIE_STIE (1L << 5)  // timer
 #define SIE_SEIE (1L << 9)  // external
 

@@ -6,7 +6,7 @@
 #include "kernel/defs.h"
 
 #define SBI_EXT_TIME   0x54494D45   // "TIME"
-#define SBI_EXT_RFENCE 0x52464E43   // "RFNC"
+#define SBI_EXT_IPI    0x735049     // "sPI"
 #define SBI_EXT_HSM    0x48534D     // "HSM"
 #define SBI_EXT_SRST   0x53525354   // "SRST"
 
@@ -40,30 +40,20 @@ sbi_set_timer(uint64 stime)
   sbi_call(SBI_EXT_TIME, 0, stime, 0, 0, 0, 0);
 }
 
+// Make a supervisor software interrupt pending on the harts in hart_mask
+// (bit n = hart id n). Returns without waiting for them.
+void
+sbi_send_ipi(uint64 hart_mask)
+{
+  sbi_call(SBI_EXT_IPI, 0, hart_mask, 0, 0, 0, 0);
+}
+
 // Start a stopped hart at physical address start_pa with a1 = opaque.
 // Returns 0 on success, the SBI error code otherwise.
 int
 sbi_hart_start(uint64 hartid, uint64 start_pa, uint64 opaque)
 {
   return sbi_call(SBI_EXT_HSM, 0, hartid, start_pa, opaque, 0, 0).error;
-}
-
-// Execute sfence.vma for [start, start+size) on the harts in hart_mask
-// (bit n = hart id n; 0 means every hart). Returns once they have done it.
-void
-sbi_remote_sfence_vma(uint64 hart_mask, uint64 start, uint64 size)
-{
-  uint64 base = hart_mask ? 0 : -1UL;   // base -1: all harts
-  sbi_call(SBI_EXT_RFENCE, 1, hart_mask, base, start, size, 0);
-}
-
-// Execute sfence.vma for [start, start+size) of address space asid on
-// the harts in hart_mask (bit n = hart id n, not 0). Returns once they
-// have. size -1 means every address of asid.
-void
-sbi_remote_sfence_vma_asid(uint64 hart_mask, uint64 start, uint64 size, uint64 asid)
-{
-  sbi_call(SBI_EXT_RFENCE, 2, hart_mask, 0, start, size, asid);
 }
 
 // Power the machine off (QEMU exits).

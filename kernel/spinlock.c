@@ -23,6 +23,28 @@ initlock(struct spinlock *lk, char *name)
   lk->name = name;
 }
 
+// Call this in every loop that busy-waits for another hart, every so
+// often; interrupts may be on or off. It does this hart's pending TLB
+// shootdowns (tlbflush.c: the sender may be the hart we wait for), then
+// ends this hart's turn on QEMU. QEMU 7.2 under -icount runs the harts in
+// turn on one host thread, each up to the next timer deadline, and a
+// hart ends its turn early only in wfi: the harts after it get what is
+// left. A hart that spins without wfi leaves them nothing, so a spinner
+// waiting for a later hart waited for ever (the boot hart in start_hart,
+// hart 0 on disk.lock held by hart 1). Setting SSIP first makes an
+// enabled interrupt pending, so wfi returns at once (it does even with
+// SIE clear) and never sleeps; the trap it causes later does nothing.
+// Before trap_init_hart has enabled SSIE it only serves: wfi could sleep.
+void
+spin_relax(void)
+{
+  tlb_shootdown_serve();
+  if((csr_read(sie) & SIE_SSIE) == 0)
+    return;
+  csr_set(sip, SIP_SSIP);
+  asm volatile("wfi");
+}
+
 // Spin until the lock is ours. Panics on a second acquire by this hart
 // (it would spin forever).
 void
@@ -33,8 +55,11 @@ acquire(struct spinlock *lk)
     panic("acquire: %s already held by this hart", lk->name);
   lockdep_before_acquire(lk, (uint64)__builtin_return_address(0));
   uint64 spins = 0;
-  while(__sync_lock_test_and_set(&lk->locked, 1) != 0)
-    lockdep_spinning(lk, ++spins);
+  while(__sync_lock_test_and_set(&lk->locked, 1) != 0){
+    if(++spins % 1024 == 0)
+      spin_relax();   // lets the holder run under QEMU -icount
+    lockdep_spinning(lk, spins);
+  }
   // Loads and stores of the critical section stay after this point.
   __sync_synchronize();
   lk->cpu = mycpu();

@@ -1,7 +1,7 @@
 // tlbflush.c: flushing TLBs, counted (Linux's arch/riscv/mm/tlbflush.c).
 //
 // Every flush the mm code does goes through these functions, so each hart
-// counts its flushes (kstat tlb_flushes) and the remote fences it sends
+// counts its flushes (kstat tlb_flushes) and the shootdowns it sends
 // (kstat remote_fences), and keeps a log of its last FLUSH_LOG flushes:
 // the range, and how many root entries it had copied by then. The log
 // lets the kernel check a rule that QEMU cannot show (invariant 11):
@@ -55,9 +55,132 @@ local_flush_tlb_page(uint64 va)
   pop_off();
 }
 
+// ---- shootdowns, by S-mode IPI ----
+//
+// Not SBI's remote fence: OpenSBI waits for the other harts in M-mode,
+// without wfi, and QEMU 7.2 under -icount then never runs a hart later
+// in its round (see spin_relax): a fence from hart 0 to hart 1 waited for
+// ever. Here the sender waits in S-mode, with spin_relax.
+//
+// Each cpu has a queue of flush requests (an ASID and a range, or a
+// kernel range), a request count, which senders bump as they queue, and
+// a done count, the request count up to which it has flushed. A full
+// queue turns into one flush of everything. The target serves in its
+// IPI handler and in spin_relax, so a hart spinning with interrupts off
+// for a lock the sender holds still serves (as M-mode fences reached such
+// harts), and two senders serve each other. The queue's lock is a bare
+// test-and-set word (spin_relax runs inside acquire), held for a few
+// stores; a target that finds it taken serves at its next chance (the
+// sender's IPI comes after it unlocks).
+#define SHOOT_QUEUE 4
+#define SHOOT_ALL   (SHOOT_QUEUE + 1)   // queue overflowed: flush everything
+#define KERNEL_REQ  (~0UL)              // asid of a kernel-range request
+
+struct flush_req {
+  uint64 asid, start, end;
+};
+
+struct shootdown {
+  uint lock;
+  int n;                             // requests queued, or SHOOT_ALL
+  struct flush_req q[SHOOT_QUEUE];
+  uint64 req, done;
+} __attribute__((aligned(64)));
+static struct shootdown shootdowns[NCPU];
+
+static void local_flush_user(uint64 asid, uint64 start, uint64 end);
+
+// Flush [start, end) of the kernel half (global translations) from this
+// hart. Interrupts are off.
+static void
+local_flush_kernel(uint64 start, uint64 end)
+{
+  if(end - start > 16 * PGSIZE){
+    local_flush_tlb_all();
+    return;
+  }
+  record_flush(start, end, 0);
+  for(uint64 va = start; va < end; va += PGSIZE)
+    sfence_vma_addr(va);
+}
+
+// Do one request on this hart.
+static void
+serve_one(struct flush_req *r)
+{
+  if(r->asid == KERNEL_REQ){
+    local_flush_kernel(r->start, r->end);
+    return;
+  }
+  local_flush_user(r->asid, r->start, r->end);
+  if(kpti_user_asid_bit && r->asid)
+    local_flush_user(r->asid | kpti_user_asid_bit, r->start, r->end);   // the user root's
+}
+
+// Serve this hart's shootdown requests, if any.
+void
+tlb_shootdown_serve(void)
+{
+  push_off();
+  struct shootdown *s = &shootdowns[cpuid()];
+  if(__atomic_load_n(&s->req, __ATOMIC_ACQUIRE) == s->done ||
+     __sync_lock_test_and_set(&s->lock, 1) != 0){
+    pop_off();
+    return;
+  }
+  struct flush_req q[SHOOT_QUEUE];
+  int n = s->n;
+  uint64 req = s->req;
+  memmove(q, s->q, sizeof(q));
+  s->n = 0;
+  __sync_lock_release(&s->lock);
+  if(n == SHOOT_ALL){
+    local_flush_tlb_all();
+  } else {
+    for(int i = 0; i < n; i++)
+      serve_one(&q[i]);
+  }
+  __atomic_store_n(&s->done, req, __ATOMIC_RELEASE);
+  pop_off();
+}
+
+// Queue r on cpu's shootdown queue; returns the request count to wait for.
+static uint64
+queue_request(int cpu, struct flush_req r)
+{
+  struct shootdown *s = &shootdowns[cpu];
+  while(__sync_lock_test_and_set(&s->lock, 1) != 0)
+    spin_relax();
+  if(s->n < SHOOT_QUEUE)
+    s->q[s->n++] = r;
+  else
+    s->n = SHOOT_ALL;
+  uint64 want = ++s->req;
+  __sync_lock_release(&s->lock);   // release: the PTE stores before the request
+  return want;
+}
+
+static uint64 hart_mask(uint64 cpumask);
+
+// Have every cpu in cpumask (not this one) do r; returns when all have.
+// The caller has changed the PTEs already.
+static void
+shootdown(uint64 cpumask, struct flush_req r)
+{
+  uint64 want[NCPU];
+  for(int i = 0; i < ncpu; i++)
+    if(cpumask & (1UL << i))
+      want[i] = queue_request(i, r);
+  sbi_send_ipi(hart_mask(cpumask));
+  for(int i = 0; i < ncpu; i++)
+    if(cpumask & (1UL << i))
+      while(__atomic_load_n(&shootdowns[i].done, __ATOMIC_ACQUIRE) < want[i])
+        spin_relax();   // serves ours too: the target may be waiting for us
+}
+
 // Flush [start, start + size) of the kernel half from every hart's TLB,
 // this one included; returns when all have done it. With several harts
-// one SBI remote fence covers them all, the caller's too.
+// the others get a shootdown of the range, this one a local flush.
 void
 flush_tlb_kernel_range(uint64 start, uint64 size)
 {
@@ -65,11 +188,13 @@ flush_tlb_kernel_range(uint64 start, uint64 size)
   if(ncpu == 1){
     local_flush_tlb_all();
   } else {
-    record_flush(start, start + size, 1);   // the fence covers this hart too
+    record_flush(start, start + size, 1);   // for every hart: this one here
     mycpu()->nr_remote_fences++;
-    // M-mode delivers the fence to the other harts even while they (or
-    // we) have S-mode interrupts off, so waiting here cannot deadlock.
-    sbi_remote_sfence_vma(0, start, size);
+    sfence_vma();
+    // The others serve it even with interrupts off (spin_relax), so
+    // waiting here cannot deadlock.
+    shootdown(((1UL << ncpu) - 1) & ~(1UL << cpuid()),
+              (struct flush_req){ KERNEL_REQ, start, start + size });
   }
   pop_off();
 }
@@ -102,8 +227,8 @@ local_flush_user(uint64 asid, uint64 start, uint64 end)
 // hold them: the harts in mm's cpumask, with mm's ASID (Linux's
 // flush_tlb_range). The caller has already cleared the PTEs: a hart that
 // joins the cpumask after we read it walks the new tables. This hart is
-// flushed locally; the others by one SBI remote fence, and only if there
-// are any, so a process that ran on one hart costs no remote fence. The
+// flushed locally; the others by a shootdown, and only if there are
+// any, so a process that ran on one hart costs no remote fence. The
 // model in asid.c checks that no hart that may hold the ASID was left out
 // (kstat missed_shootdowns).
 void
@@ -120,11 +245,7 @@ flush_tlb_mm_range(struct mm *mm, uint64 start, uint64 end)
       local_flush_user(asid | kpti_user_asid_bit, start, end);   // the user root's
   }
   if(others){
-    uint64 size = end - start > 16 * PGSIZE ? -1UL : end - start;
-    sbi_remote_sfence_vma_asid(hart_mask(others), size == -1UL ? 0 : start, size, asid);
-    if(kpti_user_asid_bit && asid)
-      sbi_remote_sfence_vma_asid(hart_mask(others), size == -1UL ? 0 : start, size,
-                                 asid | kpti_user_asid_bit);
+    shootdown(others, (struct flush_req){ asid, start, end });
     c->nr_remote_fences++;
     c->nr_fence_harts += popcount(others);
   }

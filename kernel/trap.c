@@ -62,7 +62,7 @@ trap_init_hart(void)
   // rdinstret: bits CY, TM, IR), so a benchmark can count its own
   // instructions; under QEMU's -icount instret is exact.
   csr_write(scounteren, 7);
-  csr_set(sie, SIE_SEIE | SIE_STIE);   // no IPIs: nothing sends them
+  csr_set(sie, SIE_SEIE | SIE_STIE | SIE_SSIE);   // SSIE: shootdowns, spin_relax
   sbi_set_timer(r_time() + TIMEBASE_HZ / TICK_HZ);
 }
 
@@ -105,6 +105,10 @@ handle_interrupt(uint64 scause)
   case IRQ_S_TIMER:
     timer_interrupt();
     return 1;
+  case IRQ_S_SOFT:
+    csr_clear(sip, SIP_SSIP);   // before serving: a later request sets it again
+    tlb_shootdown_serve();
+    return 0;
   case IRQ_S_EXT:
     external_interrupt();
     return 0;

@@ -19,8 +19,8 @@
 // as Linux does since 6.5, and no sync ever happens.
 //
 // Freeing an area unmaps it, shoots it down from every hart's TLB and
-// then frees its pages. The shootdown is slow (an SBI remote fence that
-// waits for every hart: milliseconds under QEMU, far more on a loaded
+// then frees its pages. The shootdown is slow (an IPI to every hart and a
+// wait for each, tlbflush.c: milliseconds under QEMU, far more on a loaded
 // host), so it runs with no lock held: until the fence is done the area
 // stays in areas[], marked dying, so its range is not handed out again,
 // and its PTEs keep their page numbers with V clear, so the pages are

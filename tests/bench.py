@@ -13,6 +13,11 @@ operation costs and writes it as CSV.
 With --xv6 DIR it also builds the same program in a copy of an xv6-riscv
 tree (letting user mode read time and instret there: XV6_COUNTERS), boots
 that the same two ways, and prints canopy/xv6 ratios.
+
+With --scale 1,2,4,8 (make bench-scale) it instead boots once per hart
+count N under -icount and runs `bench scale N`: N pipe ping-pong workers,
+then N fork+exit+wait workers, at once; one table of instructions per
+operation and the ratio to the first N.
 Times depend on the host: compare runs made on one machine.
 """
 import argparse
@@ -60,13 +65,13 @@ def parse_bench(out):
     return rows, skipped
 
 
-def run_machine(cmd, log, program, cwd=qemu.REPO, times=1):
+def run_machine(cmd, log, program, cwd=qemu.REPO, times=1, timeout=900):
     """Boot cmd, run program `times` times; returns (boot seconds, rows,
     skipped), each op's time the median of the runs (the rest the first's)."""
     m = qemu.Machine(cmd, log, cwd=cwd)
     try:
         boot = m.boot(120)
-        results = [parse_bench(m.run(program, timeout=900)) for _ in range(times)]
+        results = [parse_bench(m.run(program, timeout=timeout)) for _ in range(times)]
     finally:
         m.kill()
     rows, skipped = results[0]
@@ -319,6 +324,77 @@ def missing_ops(runs, ops=OPS):
                        for _, rows, skipped in filter(None, runs))]
 
 
+# ---- make bench-scale: the same work on N harts at once ----
+
+# user/bench.c's `bench scale N`: N workers at once, each its own pipe
+# round trips or fork+exit+wait loop.
+SCALE_OPS = [("scale_pipe", "pipe"), ("scale_fork", "fork")]
+SCALE_TIMEOUT = 90    # seconds for one `bench scale N` run, which takes a few
+
+
+def run_scale(args, tmp):
+    """{harts: (rows, skipped)}, one -icount boot per hart count, or None
+    for a boot that failed."""
+    results = {}
+    for n in args.scale:
+        img = qemu.copy_image(os.path.join(qemu.REPO, "fs.img"), tmp)
+        cmd = qemu.qemu_command(img, n, args.mem, extra=with_icount(args.extra))
+        log = os.path.join(tmp, "canopy-scale-%d.log" % n)
+        try:
+            # A few seconds' work; a run that takes minutes is stuck.
+            _, rows, skipped = run_machine(cmd, log, "bench scale %d" % n,
+                                           timeout=SCALE_TIMEOUT)
+            results[n] = (rows, skipped)
+        except qemu.MachineError as e:
+            print("bench: %d harts: %s" % (n, e), file=sys.stderr)
+            results[n] = None
+    return results
+
+
+def scale_per_op(results):
+    """{harts: {name: instructions per operation or None}}: the instret
+    delta (every hart's instructions, see user/bench.c) over all ops."""
+    table = {}
+    for n, res in results.items():
+        rows = res[0] if res else {}
+        table[n] = {name: (rows[op]["instret"] / rows[op]["n"]
+                           if "instret" in rows.get(op, {}) else None)
+                    for op, name in SCALE_OPS}
+    return table
+
+
+def scale_table(table):
+    """One row per hart count: instr/op of each operation and its ratio
+    to the first (smallest) hart count."""
+    first = table[min(table)]
+    header = ["harts"]
+    for _, name in SCALE_OPS:
+        header += ["%s instr/op" % name, "%s ratio" % name]
+    rows = []
+    for n in sorted(table):
+        row = [str(n)]
+        for _, name in SCALE_OPS:
+            v = table[n][name]
+            row += [fmt(v, 0), fmt(ratio(v, first[name]), 2)]
+        rows.append(row)
+    print_table(header, rows)
+
+
+def scale_main(args, tmp):
+    results = run_scale(args, tmp)
+    print("canopy, %s, instructions under %s: all harts' instructions over all "
+          "operations; n workers on n harts (user/bench.c: bench scale n)"
+          % (args.mem, ICOUNT))
+    scale_table(scale_per_op(results))
+    missing = ["%d harts: %s" % (n, op) for n, res in results.items()
+               for op, _ in SCALE_OPS if not res or op not in res[0]]
+    if missing:
+        print("bench: no result for %s (logs in %s)" % (", ".join(missing), tmp))
+        return 1
+    shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--cpus", default="1")
@@ -329,8 +405,13 @@ def main():
     p.add_argument("--runs", type=int, default=1,
                    help="run the program this many times in the normal boot; "
                         "the time column is each op's median")
+    p.add_argument("--scale", type=lambda v: [int(n) for n in v.split(",")],
+                   help="hart counts, e.g. 1,2,4,8: only the scaling table "
+                        "(make bench-scale)")
     args = p.parse_args()
     tmp = tempfile.mkdtemp(prefix="canopy-bench-")
+    if args.scale:
+        return scale_main(args, tmp)
     try:
         runs = run_canopy(args, tmp)
         xv6_runs = run_xv6(args, tmp) if args.xv6 else None

@@ -454,13 +454,94 @@ bench_in_kernel(const char *op, const char *loop)
 }
 #endif
 
+// ---- bench scale N: the same operations in N processes at once ----
+//
+// For `make bench-scale` (tests/bench.py --scale), booted with N harts.
+// The parent starts N workers and waits for all of them; the line's n is
+// every worker's operations together, and its counters are the parent's
+// deltas around the whole run. Under -icount instret is the guest clock,
+// which every instruction of every hart advances by one (idle harts do
+// not, unless all are idle), so instret/n is instructions of all harts
+// per operation: equal on N harts and on 1 if nothing is shared.
+
+#define SCALE_PIPE_OPS 1000   // round trips per worker
+#define SCALE_FORK_OPS 100    // fork+exit+wait per worker
+
+// One worker: its own two pipes and child, ops round trips.
+static void
+pipe_worker(int ops)
+{
+  int a[2], b[2];
+  char c = 0;
+  if(pipe(a) < 0 || pipe(b) < 0)
+    exit(1);
+  if(fork() == 0){
+    for(int i = 0; i < ops; i++){
+      read(a[0], &c, 1);
+      write(b[1], &c, 1);
+    }
+    exit(0);
+  }
+  for(int i = 0; i < ops; i++){
+    write(a[1], &c, 1);
+    read(b[0], &c, 1);
+  }
+  wait(0);
+  exit(0);
+}
+
+// Run nworkers copies of worker(ops) at once and wait for them all.
+// Returns 0 if a fork failed or a worker did.
+static int
+in_parallel(int nworkers, void (*worker)(int), int ops)
+{
+  int ok = 1;
+  for(int w = 0; w < nworkers; w++){
+    int pid = fork();
+    if(pid == 0)
+      worker(ops);
+    if(pid < 0)
+      ok = 0;
+  }
+  int status;
+  while(wait(&status) >= 0)
+    if(status != 0)
+      ok = 0;
+  return ok;
+}
+
+static void
+fork_worker(int ops)
+{
+  exit(fork_exit_wait(ops) ? 0 : 1);
+}
+
+static void
+bench_scale(int nworkers)
+{
+  begin();
+  if(in_parallel(nworkers, pipe_worker, SCALE_PIPE_OPS))
+    end("scale_pipe", nworkers * SCALE_PIPE_OPS);
+  else
+    skipped("scale_pipe", "a fork or pipe failed");
+  begin();
+  if(in_parallel(nworkers, fork_worker, SCALE_FORK_OPS))
+    end("scale_fork", nworkers * SCALE_FORK_OPS);
+  else
+    skipped("scale_fork", "a fork failed");
+}
+
 int
-main(void)
+main(int argc, char *argv[])
 {
   have_time = counter_readable(0);
   have_instret = counter_readable(1);
   printf("bench clock=%s instret=%s\n", have_time ? "rdtime" : "uptime",
          have_instret ? "yes" : "no");
+  if(argc == 3 && strcmp(argv[1], "scale") == 0){
+    bench_scale(atoi(argv[2]));
+    exit(0);
+  }
   bench_getpid();
   bench_pipe();
   bench_fork();

@@ -5,7 +5,8 @@
 # checks the table has a row per operation, the CSV a row per operation
 # with a value in every column canopy measures, and that a missing
 # operation is reported, and a failed -icount boot only loses the
-# instruction column. No QEMU. Prints "test NAME: OK|FAIL why".
+# instruction column; and that the scaling table (make bench-scale) has a
+# row per hart count and its columns. No QEMU. Prints "test NAME: OK|FAIL why".
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -65,5 +66,30 @@ no_icount = bench.per_op([canopy_runs[0], None])
 check("bench_without_icount_boot", all(r["instr"] is None for r in no_icount.values())
       and no_icount["getpid"]["us"] > 0 and not bench.missing_ops([canopy_runs[0], None]),
       "a failed -icount boot should leave only the instructions out")
+
+# make bench-scale: one row per hart count, a ratio for each operation,
+# "-" for a hart count whose boot failed.
+def scale_rows(n):
+    out = "bench clock=rdtime instret=yes\n" + "".join(
+        "bench %s n=%d time=1 instret=%d\n" % (op, 10 * n, 1000 * n * (i + 1))
+        for i, (op, _) in enumerate(bench.SCALE_OPS))
+    return bench.parse_bench(out)
+results = {n: scale_rows(n) for n in (1, 2, 4)}
+results[8] = None
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    bench.scale_table(bench.scale_per_op(results))
+lines = out.getvalue().splitlines()
+harts = [l.split("|")[0].strip() for l in lines[2:]]
+check("bench_scale_row_per_harts", harts == ["1", "2", "4", "8"], "rows %s" % harts)
+want = ["harts"] + ["%s %s" % (name, c) for _, name in bench.SCALE_OPS
+                    for c in ("instr/op", "ratio")]
+check("bench_scale_columns", [c.strip() for c in lines[0].split("|")] == want,
+      "header is %r" % lines[0])
+cells = [c.strip() for c in lines[2].split("|")]
+check("bench_scale_ratio_one", cells[2] == "1.00" and cells[4] == "1.00",
+      "the first row's ratios are %r" % cells)
+check("bench_scale_failed_boot", lines[-1].split("|")[1].strip() == "-",
+      "a failed boot's row is %r" % lines[-1])
 sys.exit(1 if failed else 0)
 PY
