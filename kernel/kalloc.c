@@ -300,11 +300,12 @@ kzalloc(void)
   if(wake)
     wakeup(&kmem.zeroed);
   if(r == 0){
-    // Only the page kzerod is zeroing may be left: kalloc() waits for it.
+    // Only the page kzerod is zeroing may be left: kalloc() waits for it
+    // (and sets its count).
     r = kalloc();
-    dirty = 1;
-    if(r == 0)
-      return 0;
+    if(r)
+      clear_page(r);
+    return r;
   }
   set_page_ref_one(r);
   if(dirty)

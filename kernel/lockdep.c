@@ -126,16 +126,24 @@ graph_class(struct lock_graph *g, const char *name)
   return c;
 }
 
-// lk's class index in spin_graph (cached in the lock). -1 if full.
+// The class index of a lock named name in g, cached in *cache (1 + the
+// index; 0 until first looked up). -1 if the table is full.
+static int
+cached_class(struct lock_graph *g, int *cache, const char *name)
+{
+  if(*cache)
+    return *cache - 1;
+  int c = graph_class(g, name);
+  if(c >= 0)
+    *cache = c + 1;
+  return c;
+}
+
+// lk's class index in spin_graph. -1 if full.
 static int
 class_of(struct spinlock *lk)
 {
-  if(lk->class)
-    return lk->class - 1;
-  int c = graph_class(&spin_graph, lk->name);
-  if(c >= 0)
-    lk->class = c + 1;
-  return c;
+  return cached_class(&spin_graph, &lk->class, lk->name);
 }
 
 static void
@@ -347,16 +355,11 @@ lockdep_report_long_hold(void)
 //   owner        releasesleep() by a task that does not hold the lock.
 //   none held    a task returning to user space, or exiting, holding one.
 
-// lk's class index in sleep_graph (cached in the lock). -1 if full.
+// lk's class index in sleep_graph. -1 if full.
 static int
 sleep_class_of(struct sleeplock *lk)
 {
-  if(lk->class)
-    return lk->class - 1;
-  int c = graph_class(&sleep_graph, lk->name);
-  if(c >= 0)
-    lk->class = c + 1;
-  return c;
+  return cached_class(&sleep_graph, &lk->class, lk->name);
 }
 
 // Taking lk (class b) while holding h (class a) closes a cycle.

@@ -233,7 +233,7 @@ leak_counted_pages(void)
 }
 
 static uint64
-settled_free_soon_pages(void)
+settled_leak_counted_pages(void)
 {
   uint64 v = leak_counted_pages();
   for(uint64 t0 = ticks; ticks - t0 < 50; ){
@@ -255,7 +255,7 @@ no_leaked_pages(char *msg)
   if(warm)
     vfree(warm);
   // Roots lazily kept by harts come back at any moment: count them too.
-  uint64 before = settled_free_soon_pages();
+  uint64 before = settled_leak_counted_pages();
   for(int round = 0; round < 3; round++){
     struct proc *t = kthread_create(sleeper, 0, "kt-leak");
     struct mm *mm = mm_alloc();
@@ -270,7 +270,7 @@ no_leaked_pages(char *msg)
     if(w)
       vfree(w);
   }
-  uint64 after = settled_free_soon_pages();
+  uint64 after = settled_leak_counted_pages();
   KT_ASSERT(after == before, "%ld free pages before, %ld after", before, after);
   return 0;
 }
