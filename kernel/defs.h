@@ -164,6 +164,7 @@ int             growproc(int n, int lazy);
 void            procdump(void);
 int             procinfo(uint64 addr, int max);
 struct proc    *find_task(int pid);
+struct mm      *get_task_mm(int pid, char name[16]);
 int             nr_tasks(void);
 
 // asid.c: ASIDs, their allocator, the model of each hart's TLB

@@ -371,12 +371,52 @@ nr_tasks(void)
   return n;
 }
 
+// The task with this pid, or 0. Unlocked: the caller holds sched_lock if
+// it must trust what it reads there.
 struct proc *
 find_task(int pid)
 {
   for(struct proc *p = proc; p < &proc[NPROC]; p++)
     if(p->pid == pid && p->state != UNUSED)
       return p;
+  return 0;
+}
+
+#define GET_MM_TICKS 100   // how long get_task_mm waits for a running task
+
+// An owning reference (mm_users) to the mm of task pid, for a task that
+// reads another's page tables (ptdump); the caller mmput()s it. With it
+// the user half cannot be freed (mmput), only the leaves changed. Returns
+// 0 if there is no such task with user memory, or if it stayed on a hart
+// for GET_MM_TICKS ticks; the task's name goes to name.
+//
+// Only the task itself sets p->mm and drops its reference (exec,
+// exit_mm), and only while it runs; a task being made (USED) belongs to
+// fork's caller. So p->mm is read and counted while p is switched out:
+// holding sched_lock and seeing p SLEEPING or RUNNABLE proves that, since
+// a task holds sched_lock until it is off its stack (sched.c). A running
+// p is waited for a tick at a time: it leaves the hart at its next tick.
+struct mm *
+get_task_mm(int pid, char name[16])
+{
+  struct proc *me = myproc();
+  for(int tries = 0; tries <= GET_MM_TICKS; tries++){
+    acquire(&sched_lock);
+    struct proc *p = find_task(pid);
+    int settled = p && (p == me || p->state == SLEEPING || p->state == RUNNABLE);
+    struct mm *mm = settled ? p->mm : 0;
+    if(mm){
+      mmget(mm);
+      safestrcpy(name, p->name, 16);
+    }
+    int gone = p == 0 || p->state == ZOMBIE;
+    release(&sched_lock);
+    if(mm || settled || gone || killed(me))
+      return mm;
+    acquire(&tickslock);   // RUNNING or USED: wait for the next tick
+    sleep(&ticks, &tickslock);
+    release(&tickslock);
+  }
   return 0;
 }
 

@@ -129,13 +129,14 @@ dump_pgd(pagetable_t pgd)
 int
 ptdump_pid(int pid)
 {
-  struct proc *p = find_task(pid);
-  struct mm *mm = p ? p->mm : 0;
+  char name[16];
+  struct mm *mm = get_task_mm(pid, name);   // the tables stay while we read
   if(mm == 0)
     return -1;
-  printf("page table of pid %d (%s), mm %d, pgd at pa %p\n", pid, p->name,
+  printf("page table of pid %d (%s), mm %d, pgd at pa %p\n", pid, name,
          mm->id, (void *)__pa(mm->pgd));
   dump_pgd(mm->pgd);
+  mmput(mm);
   return 0;
 }
 
@@ -148,13 +149,17 @@ int
 ptdump_user_root(int pid)
 {
 #ifdef KPTI
-  struct proc *p = find_task(pid);
-  struct mm *mm = p ? p->mm : 0;
-  if(mm == 0 || mm->upgd == 0)
+  char name[16];
+  struct mm *mm = get_task_mm(pid, name);
+  if(mm == 0)
     return -1;
+  if(mm->upgd == 0){
+    mmput(mm);
+    return -1;
+  }
   struct ptdump_totals t = { 0 };
   pagetable_t upgd = mm->upgd;
-  printf("user root of pid %d (%s), mm %d, pgd at pa %p\n", pid, p->name, mm->id,
+  printf("user root of pid %d (%s), mm %d, pgd at pa %p\n", pid, name, mm->id,
          (void *)__pa(upgd));
   printf("user half (entries 0-255):\n");
   for(int i = 0; i < KERNEL_PGD_FIRST; i++)
@@ -179,6 +184,7 @@ ptdump_user_root(int pid)
     entries++;
   }
   printf("summary: %d user pages, %d kernel entries in the user root\n", t.pages, entries);
+  mmput(mm);
   return 0;
 #else
   (void)pid;

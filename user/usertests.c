@@ -823,6 +823,67 @@ checkblocks(char *path, int nblocks)
 
 #define BIGBLOCKS 1024   // 1 MiB: past the old limit of 12 + 256 blocks
 
+// ptdump of a process while it exits, and while another process takes
+// the pages it frees and fills them with words that look like page-table
+// entries (valid, pointing at a table at physical address 0). The dump
+// must read only tables that are still the victim's: the kernel keeps its
+// user half until the dump ends. Before that fix a dump could walk a
+// freed table that had become someone's data page: a kernel load page
+// fault (found by the fuzzer). The victim touches one page every 2 MB,
+// so the dump goes back to its middle-level table between leaf tables;
+// it is told to exit just before the dumps start, and they go on until
+// it has gone, so some dump spans its exit.
+void
+ptdump_exiting(void)
+{
+  int filler = fork();
+  if(filler < 0)
+    fail("fork failed");
+  if(filler == 0){
+    for(;;){
+      uint64 *m = (uint64 *)sbrk(64 * 4096);
+      if(m == (uint64 *)-1)
+        exit(1);
+      for(int j = 0; j < 64 * 512; j++)
+        m[j] = 0x1;
+      sbrk(-64 * 4096);
+    }
+  }
+  for(int i = 0; i < 60; i++){
+    int up[2], go[2], st;
+    if(pipe(up) < 0 || pipe(go) < 0)
+      fail("pipe failed");
+    int pid = fork();
+    if(pid < 0)
+      fail("fork failed");
+    if(pid == 0){
+      char *m = sbrklazy(16 << 20);
+      if(m == (char *)-1)
+        exit(1);
+      for(int j = 0; j < 8; j++)
+        m[j << 21] = 1;
+      write(up[1], "x", 1);
+      read(go[0], buf, 1);
+      exit(0);
+    }
+    close(up[1]);
+    close(go[0]);
+    if(read(up[0], buf, 1) != 1)
+      fail("the victim did not start");
+    write(go[1], "x", 1);
+    for(int n = 0; n < 100 && ptdump(pid, 0) == 0; n++)
+      ;
+    close(up[0]);
+    close(go[1]);
+    if(wait(&st) != pid || st != 0)
+      fail("the victim did not exit cleanly");
+  }
+  kill(filler);
+  int st;
+  if(wait(&st) != filler)
+    fail("the filler was not reaped");
+}
+
 // A 1 MiB file reaches well into the double indirect range; it reads
 // back, and unlinking it gives back every block it took (data, the
 // single indirect, the double indirect and its indirect blocks).
@@ -2466,6 +2527,7 @@ static struct test tests[] = {
   { sbrkgrow, "sbrkgrow", 0 },
   { sbrkhuge, "sbrkhuge", 0 },
   { sbrklazy_touch, "sbrklazy_touch", 0 },
+  { ptdump_exiting, "ptdump_exiting", 0 },
   { sbrklazy_top, "sbrklazy_top", 0 },
   { mallocloop, "mallocloop", 0 },
   { memexhaust, "memexhaust", 1 },
