@@ -182,6 +182,7 @@ void            asid_test_limit(uint64 n);
 // kpti.c: the KPTI=1 build's user roots
 int             kpti_mm_init(struct mm *mm);
 void            kpti_mm_free(struct mm *mm);
+int             kpti_mm_pages(struct mm *mm);
 void            kpti_sync_user_half(struct mm *mm);
 void            kpti_prepare_return(struct proc *p);
 void            kpti_force_flushes(int n);

@@ -75,7 +75,33 @@ free_kernel_tables(pagetable_t pgd, int idx)
   pgd[idx] = 0;
 }
 
+// How many tables free_kernel_tables(pgd, idx) would free.
+static int
+count_kernel_tables(pagetable_t pgd, int idx)
+{
+  if(!pte_present(pgd[idx]))
+    return 0;
+  pagetable_t pmd = pte_table(pgd[idx]);
+  int n = 1;
+  for(int j = 0; j < PTRS_PER_TABLE; j++)
+    n += pte_present(pmd[j]) != 0;
+  return n;
+}
+
+// How many pages kpti_mm_free(mm) would free: what a dead mm that a hart
+// still borrows keeps besides its root (mm.c's count of lazy roots).
+// Caller holds mm_pool.lock, under which kpti_mm_free runs.
+int
+kpti_mm_pages(struct mm *mm)
+{
+  int n = count_kernel_tables(mm->pgd, PX(2, KPTI_DATA_VA)) + (mm->kdata != 0);
+  if(mm->upgd)
+    n += 1 + count_kernel_tables(mm->upgd, PX(2, (uint64)kpti_text_start));
+  return n;
+}
+
 // Free what kpti_mm_init allocated (the user half is already gone).
+// Caller holds mm_pool.lock (mmdrop), or owns mm alone (kpti_mm_init).
 void
 kpti_mm_free(struct mm *mm)
 {

@@ -71,14 +71,29 @@ mm_slot(int i)
   return i >= 0 && i < NMM ? &mm_pool.mms[i] : 0;
 }
 
-// Roots alive only because a hart lazily borrows an mm whose users have
-// all gone. Caller holds mm_pool.lock.
+// The pages besides the root that a dead mm keeps until mmdrop: with
+// KPTI its user root, data page and their tables; none without.
+static int
+mm_kpti_pages(struct mm *mm)
+{
+#ifdef KPTI
+  return kpti_mm_pages(mm);
+#else
+  (void)mm;
+  return 0;
+#endif
+}
+
+// Pages alive only because a hart lazily borrows an mm whose users have
+// all gone: each such root and what it keeps (mm_kpti_pages). Caller
+// holds mm_pool.lock.
 static int
 count_lazy_roots(void)
 {
   int n = 0;
   for(struct mm *mm = mm_pool.mms; mm < &mm_pool.mms[NMM]; mm++)
-    n += mm->pgd && mm->mm_users == 0 && mm->mm_count > 0;
+    if(mm->pgd && mm->mm_users == 0 && mm->mm_count > 0)
+      n += 1 + mm_kpti_pages(mm);
   return n;
 }
 
@@ -221,14 +236,16 @@ mmdrop(struct mm *mm)
   pagetable_t pgd = mm->pgd;
   if(__pa(pgd) == SATP_TO_PA(r_satp()))
     panic("mmdrop: freeing mm %d, the page table in satp", mm->id);
+  // All under the lock, so nr_free_or_lazy_pages() counts each page of
+  // this mm once: as part of a lazy root or as free.
+  acquire(&mm_pool.lock);
+#ifdef KPTI
+  kpti_mm_free(mm);
+#endif
 #ifdef DEBUG
   // Poison: a later use of this mm (a freed borrow) faults or panics.
   memset(mm, 0x6b, sizeof(*mm));
 #endif
-#ifdef KPTI
-  kpti_mm_free(mm);
-#endif
-  acquire(&mm_pool.lock);
   mm->mm_count = 0;
   mm->mm_users = 0;
   mm->pgd = 0;
