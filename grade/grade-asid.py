@@ -81,13 +81,10 @@ def asid_rollover(c):
 def asid_user_leaves_not_global(c):
     before = c.kstat()
     pages = random.randint(3, 40)
-    start = len(c.m.text)
-    c.run("grow %d &" % pages)      # a process with heap pages, alive meanwhile
-    want = re.compile(r"grow: pid (\d+), %d pages added" % pages)
-    while not want.search(c.m.text[start:].replace("$ ", "")):
-        check(c.left() > 1, "grow did not report that it had grown")
-        c.expect(r"added", 5, "grow to report that it has grown")
-    pid = want.search(c.m.text[start:].replace("$ ", "")).group(1)
+    # a process with heap pages, alive meanwhile
+    pid = c.start_background("grow %d &" % pages,
+                             r"grow:pid(\d+),%dpagesadded" % pages,
+                             "grow's report that it has grown").group(1)
     c.ktest_ok("pte_u_g_bits")
     c.run("kill %s" % pid)
     noflush_rises(c, before, 1)

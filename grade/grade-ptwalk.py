@@ -28,12 +28,8 @@ SUMMARY = re.compile(r"^summary: (\d+) user pages, (\d+) user page-table pages, 
 def start_grow(c, pages):
     """Start `grow pages &`; returns its pid once it has grown. Its output
     may be interleaved with the shell's prompt, so the pid comes from ps."""
-    start = len(c.m.text)
-    c.run("grow %d &" % pages)
-    want = re.compile(r"grow: pid (\d+), %d pages added" % pages)
-    while not want.search(c.m.text[start:].replace("$ ", "")):
-        check(c.left() > 1, "grow did not report that it had grown")
-        c.expect(r"added", 5, "grow to report that it has grown")
+    c.start_background("grow %d &" % pages, r"grow:pid\d+,%dpagesadded" % pages,
+                       "grow's report that it has grown")
     pids = [t["pid"] for t in c.ps() if t["name"] == "grow"]
     check(len(pids) == 1, "ps lists %d processes called grow" % len(pids))
     return pids[0]

@@ -83,6 +83,30 @@ class Canopy:
             raise TestFailure("the machine rebooted")
         return out
 
+    def start_background(self, cmd, done, what):
+        """Type cmd (a job ending in &) and wait until its output matches
+        the regex done; returns the match. The shell prints its prompt
+        while the job prints, one byte per write each, so the two can
+        interleave character by character ("g$row: ..."): no clean prompt
+        is waited for, and '$' and spaces are dropped from the text before
+        matching, so done is written without spaces. Then an echo of a
+        marker, waited for by its own line, puts the shell at a fresh
+        prompt for the next command."""
+        start = len(self.m.text)
+        self.m.send(cmd)
+        pattern = re.compile(done)
+        while True:
+            found = pattern.search(re.sub(r"[$ ]", "", self.m.text[start:]))
+            if found:
+                break
+            check(self.left() > 1, "%s: not seen after %r" % (what, cmd))
+            time.sleep(0.05)
+        marker = "bg-ready-%d" % len(self.m.text)
+        self.m.send("echo " + marker)
+        self.expect(r"(?m)^%s\n" % marker, None, "the shell to echo %s" % marker)
+        self.expect(r"\$ ", None, "the prompt after echo %s" % marker)
+        return found
+
     def send(self, line):
         self.m.send(line)
 
